@@ -1,0 +1,99 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Dependencies } from './composition.js';
+import { userAdminRoutes } from './modules/admin/user-admin.routes.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { eventRoutes } from './modules/events/event.routes.js';
+import { venueRoutes } from './modules/venues/venue.routes.js';
+import { registerErrorHandling } from './platform/error-handler.js';
+import { registerHealthRoutes } from './platform/health.js';
+import { registerMetrics } from './platform/metrics.js';
+import { requestIdFor } from './platform/request-id.js';
+import { registerValidation } from './platform/validation.js';
+import { VERSION } from './version.js';
+
+export const API_PREFIX = '/api/v1';
+
+export interface AppOptions {
+  /** pino logger options, or false for silence (tests). */
+  logger?: boolean | object;
+}
+
+/** Builds the one Fastify application used by `evently serve` and by every test. */
+export async function buildApp(
+  deps: Dependencies,
+  options: AppOptions = {},
+): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: ['req.headers.authorization'] },
+    genReqId: requestIdFor,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    connectionTimeout: 60_000,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerValidation(app);
+  registerErrorHandling(app);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, {
+    // The API serves JSON; the only HTML is /docs, whose UI needs inline scripts and styles.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+      },
+    },
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    exposedHeaders: ['X-Request-Id', 'Location', 'Retry-After'],
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Evently API',
+        version: VERSION,
+        description:
+          'Event ticketing that never oversells. Errors are RFC 9457 problem documents. Tokens travel in the Authorization header only, never in cookies, so CSRF does not apply.',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerMetrics(app, deps.metrics);
+  registerHealthRoutes(app, deps.healthChecks, {
+    version: VERSION,
+    environment: config.env,
+    mode: deps.database.mode,
+  });
+
+  const { services, guards } = deps;
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes(services.auth, guards));
+      await api.register(venueRoutes(services.venues, guards));
+      await api.register(eventRoutes(services.events, guards));
+      await api.register(userAdminRoutes(services.userAdmin, guards));
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}

@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+import { createDependencies, openDatabase } from './composition.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { migrate } from './infra/postgres/migrator.js';
+import { startServer, stopOnSignals } from './main.js';
+import { seedDemo } from './seed/demo-seed.js';
+
+const USAGE = `Usage: evently <command>
+
+Commands:
+  serve          migrate, then serve the API (default)
+  migrate        apply pending database migrations and exit
+  seed-demo      create the demo accounts, venue and events (idempotent)
+  create-admin   --email <email> [--name <name>]; the password comes from ADMIN_PASSWORD
+                 or, when that is unset, from standard input
+
+Configuration comes from environment variables; see README.md.`;
+
+async function withDependencies<T>(
+  config: Config,
+  work: (deps: Awaited<ReturnType<typeof createDependencies>>) => Promise<T>,
+): Promise<T> {
+  const database = await openDatabase(config);
+  try {
+    await migrate(database);
+    const deps = await createDependencies(config, database);
+    try {
+      return await work(deps);
+    } finally {
+      await deps.close();
+    }
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  const config = loadConfig();
+  switch (command) {
+    case 'serve': {
+      stopOnSignals(await startServer(config));
+      return;
+    }
+    case 'migrate': {
+      const database = await openDatabase(config);
+      try {
+        const result = await migrate(database);
+        console.log(
+          result.applied.length > 0
+            ? `Applied: ${result.applied.join(', ')}`
+            : `Up to date (${result.alreadyApplied.length} migrations applied before)`,
+        );
+      } finally {
+        await database.close();
+      }
+      return;
+    }
+    case 'seed-demo': {
+      await withDependencies(config, async (deps) => {
+        const accounts = await seedDemo(deps);
+        for (const a of accounts)
+          console.log(`${a.role.padEnd(9)} ${a.email}  password: ${a.password}`);
+      });
+      return;
+    }
+    case 'create-admin': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { email: { type: 'string' }, name: { type: 'string' } },
+      });
+      const email = values.email ?? config.admin?.email;
+      if (!email) throw new ConfigError('create-admin needs --email (or ADMIN_EMAIL)');
+      const password = process.env.ADMIN_PASSWORD || (await readStdin());
+      if (password.length < 10)
+        throw new ConfigError('The admin password needs at least 10 characters');
+      await withDependencies(config, async (deps) => {
+        const { created } = await deps.services.userAdmin.ensureAdmin({
+          email,
+          password,
+          name: values.name,
+        });
+        console.log(created ? `Created admin ${email}` : `${email} is now an admin`);
+      });
+      return;
+    }
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`Unknown command: ${command}\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,155 @@
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { openEmbedded, connectPostgres, type Database } from './infra/postgres/database.js';
+import { MemoryPubSub, NoSharedCache } from './infra/memory/memory-cache-store.js';
+import { MemoryTokenDenylist } from './infra/memory/memory-token-denylist.js';
+import { RedisCacheStore, RedisPubSub } from './infra/redis/redis-cache-store.js';
+import { RedisTokenDenylist } from './infra/redis/redis-token-denylist.js';
+import { UserAdminService } from './modules/admin/user-admin.service.js';
+import { AuthService } from './modules/auth/auth.service.js';
+import { PasswordHasher } from './modules/auth/password-hasher.js';
+import { SessionRepository } from './modules/auth/session.repository.js';
+import { TokenIssuer } from './modules/auth/token-issuer.js';
+import { EventRepository } from './modules/events/event.repository.js';
+import { EventService } from './modules/events/event.service.js';
+import { UserRepository } from './modules/users/user.repository.js';
+import { VenueRepository } from './modules/venues/venue.repository.js';
+import { VenueService } from './modules/venues/venue.service.js';
+import { createAuthGuards, type AuthGuards } from './platform/auth-guard.js';
+import { ReadCache } from './platform/cache.js';
+import type { DependencyCheck } from './platform/health.js';
+import { createMetrics, type HttpMetrics } from './platform/metrics.js';
+import type { CacheStore, PubSub } from './platform/ports/cache-store.js';
+import type { TokenDenylist } from './platform/ports/token-denylist.js';
+
+export interface Dependencies {
+  config: Config;
+  database: Database;
+  metrics: HttpMetrics;
+  cache: ReadCache;
+  guards: AuthGuards;
+  healthChecks: DependencyCheck[];
+  services: {
+    auth: AuthService;
+    userAdmin: UserAdminService;
+    venues: VenueService;
+    events: EventService;
+  };
+  /** Releases every connection this composition opened (the database included). */
+  close(): Promise<void>;
+}
+
+export interface CompositionOptions {
+  /** Prefix for every Redis key and channel, so deployments (and test files) can share a Redis. */
+  redisNamespace?: string;
+}
+
+/** Opens the configured database: PostgreSQL when DATABASE_URL is set, else embedded PGlite. */
+export function openDatabase(config: Config): Promise<Database> {
+  return config.databaseUrl
+    ? Promise.resolve(connectPostgres(config.databaseUrl, config.databasePoolSize))
+    : openEmbedded(config.dataDir);
+}
+
+interface Infrastructure {
+  denylist: TokenDenylist;
+  sharedCache: CacheStore;
+  pubsub: PubSub;
+  checks: DependencyCheck[];
+  onReconnect(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+function infrastructure(config: Config, namespace: string): Infrastructure {
+  if (!config.redisUrl) {
+    return {
+      denylist: new MemoryTokenDenylist(),
+      sharedCache: new NoSharedCache(),
+      pubsub: new MemoryPubSub(),
+      checks: [],
+      onReconnect: () => undefined,
+      close: async () => undefined,
+    };
+  }
+  const options = { keyPrefix: namespace, maxRetriesPerRequest: 2, enableAutoPipelining: true };
+  const redis = new Redis(config.redisUrl, options);
+  const subscriber = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // Connection errors are reported by the health checks; ioredis reconnects by itself.
+  redis.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
+  const pubsub = new RedisPubSub(redis, subscriber, namespace);
+  return {
+    denylist: new RedisTokenDenylist(redis),
+    sharedCache: new RedisCacheStore(redis),
+    pubsub,
+    checks: [{ name: 'redis', required: true, check: async () => void (await redis.ping()) }],
+    onReconnect(listener) {
+      let first = true;
+      redis.on('ready', () => {
+        if (first) first = false;
+        else listener();
+      });
+    },
+    async close() {
+      await pubsub.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** The composition root: adapters are built once here and handed to what needs them. */
+export async function createDependencies(
+  config: Config,
+  database: Database,
+  options: CompositionOptions = {},
+): Promise<Dependencies> {
+  const infra = infrastructure(config, options.redisNamespace ?? 'evently:');
+  const users = new UserRepository(database.db);
+  const hasher = new PasswordHasher(config.bcryptCost);
+  const tokens = await TokenIssuer.create(config.jwt, config.accessTokenTtlSeconds);
+  const auth = new AuthService(
+    users,
+    new SessionRepository(database.db),
+    hasher,
+    tokens,
+    infra.denylist,
+    config.refreshTokenTtlSeconds,
+  );
+  const venueRepository = new VenueRepository(database.db);
+  const cache = new ReadCache(infra.sharedCache, infra.pubsub, {
+    localTtlMs: config.localCacheTtlMs,
+    sharedTtlSeconds: config.cacheTtlSeconds,
+  });
+  await cache.start();
+  // The denylist is a cache of PostgreSQL's revocations: fill it now, and again whenever
+  // Redis comes back (it keeps nothing across a restart).
+  await auth.restoreDenylist();
+  infra.onReconnect(() => void auth.restoreDenylist().catch(() => undefined));
+
+  return {
+    config,
+    database,
+    metrics: createMetrics(),
+    cache,
+    guards: createAuthGuards(auth),
+    healthChecks: [
+      {
+        name: 'database',
+        required: true,
+        check: async () =>
+          void (await database.db.selectFrom('users').select('id').limit(1).execute()),
+      },
+      ...infra.checks,
+    ],
+    services: {
+      auth,
+      userAdmin: new UserAdminService(users, auth, hasher),
+      venues: new VenueService(venueRepository),
+      events: new EventService(new EventRepository(database.db), venueRepository, cache),
+    },
+    async close() {
+      await infra.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/** Thrown when the environment cannot start Evently; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const Bool = Type.Union([Type.Literal('true'), Type.Literal('false')]);
+const Int = (min: number, max: number) => Type.Integer({ minimum: min, maximum: max });
+
+// The environment as it may be given: every value a string, validated once at start.
+const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union(
+    [Type.Literal('development'), Type.Literal('production'), Type.Literal('test')],
+    { default: 'development' },
+  ),
+  PORT: Int(0, 65535),
+  HOST: Type.String({ minLength: 1 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+  ),
+  DATA_DIR: Type.String({ minLength: 1 }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_POOL_SIZE: Int(1, 500),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://' })),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  PAYMENTS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  ACCESS_TOKEN_TTL_SECONDS: Int(10, 86400),
+  REFRESH_TOKEN_TTL_SECONDS: Int(60, 31536000),
+  BCRYPT_COST: Int(4, 15),
+  ADMIN_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 10 })),
+  HOLD_TTL_SECONDS: Int(10, 3600),
+  CORS_ORIGINS: Type.String(),
+  BODY_LIMIT_BYTES: Int(1024, 10 * 1024 * 1024),
+  CACHE_TTL_SECONDS: Int(0, 3600),
+  LOCAL_CACHE_TTL_MS: Int(0, 60000),
+  SEED_DEMO: Type.Optional(Bool),
+  TRUST_PROXY: Bool,
+});
+
+const DEFAULTS: Record<string, string> = {
+  NODE_ENV: 'development',
+  PORT: '3000',
+  HOST: '0.0.0.0',
+  LOG_LEVEL: 'info',
+  DATA_DIR: './data',
+  DATABASE_POOL_SIZE: '20',
+  ACCESS_TOKEN_TTL_SECONDS: '900',
+  REFRESH_TOKEN_TTL_SECONDS: '2592000',
+  BCRYPT_COST: '12',
+  HOLD_TTL_SECONDS: '300',
+  CORS_ORIGINS: '',
+  BODY_LIMIT_BYTES: '1048576',
+  CACHE_TTL_SECONDS: '30',
+  LOCAL_CACHE_TTL_MS: '1000',
+  TRUST_PROXY: 'false',
+};
+
+const INTEGER_KEYS = new Set([
+  'PORT',
+  'DATABASE_POOL_SIZE',
+  'ACCESS_TOKEN_TTL_SECONDS',
+  'REFRESH_TOKEN_TTL_SECONDS',
+  'BCRYPT_COST',
+  'HOLD_TTL_SECONDS',
+  'BODY_LIMIT_BYTES',
+  'CACHE_TTL_SECONDS',
+  'LOCAL_CACHE_TTL_MS',
+]);
+
+type Env = Static<typeof EnvSchema>;
+
+export type JwtKeys =
+  | { algorithm: 'HS256'; secret: string }
+  | { algorithm: 'RS256'; privateKeyPem: string; publicKeyPem: string };
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  dataDir: string;
+  databaseUrl?: string;
+  databasePoolSize: number;
+  redisUrl?: string;
+  amqpUrl?: string;
+  smtpUrl?: string;
+  paymentsUrl?: string;
+  jwt: JwtKeys;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  bcryptCost: number;
+  admin?: { email: string; password: string };
+  holdTtlSeconds: number;
+  corsOrigins: string[];
+  bodyLimitBytes: number;
+  cacheTtlSeconds: number;
+  localCacheTtlMs: number;
+  seedDemo: boolean;
+  trustProxy: boolean;
+}
+
+/**
+ * Reads and validates the environment once. Unset and empty variables take their defaults;
+ * a bad value throws a ConfigError naming the variable, so the process stops before serving.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const given = source[key];
+    const value = given === undefined || given === '' ? DEFAULTS[key] : given;
+    if (value === undefined) continue;
+    raw[key] = INTEGER_KEYS.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  }
+  const firstError = Value.Errors(EnvSchema, raw).First();
+  if (firstError) {
+    const variable = firstError.path.replace(/^\//, '') || 'environment';
+    throw new ConfigError(`Invalid configuration: ${variable} ${firstError.message}`);
+  }
+  const env = raw as Env;
+  const dataDir = resolve(env.DATA_DIR);
+  if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
+    throw new ConfigError('Invalid configuration: ADMIN_EMAIL and ADMIN_PASSWORD go together');
+  }
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    dataDir,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    redisUrl: env.REDIS_URL,
+    amqpUrl: env.AMQP_URL,
+    smtpUrl: env.SMTP_URL,
+    paymentsUrl: env.PAYMENTS_URL,
+    jwt: resolveJwtKeys(env, dataDir),
+    accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+    bcryptCost: env.BCRYPT_COST,
+    admin:
+      env.ADMIN_EMAIL && env.ADMIN_PASSWORD
+        ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD }
+        : undefined,
+    holdTtlSeconds: env.HOLD_TTL_SECONDS,
+    corsOrigins: env.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    cacheTtlSeconds: env.CACHE_TTL_SECONDS,
+    localCacheTtlMs: env.LOCAL_CACHE_TTL_MS,
+    // The demo is for the embedded newcomer path; a real database is never seeded unasked.
+    seedDemo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !env.DATABASE_URL,
+    trustProxy: env.TRUST_PROXY === 'true',
+  };
+}
+
+function resolveJwtKeys(env: Env, dataDir: string): JwtKeys {
+  if (env.JWT_PRIVATE_KEY || env.JWT_PUBLIC_KEY) {
+    if (!env.JWT_PRIVATE_KEY || !env.JWT_PUBLIC_KEY) {
+      throw new ConfigError(
+        'Invalid configuration: JWT_PRIVATE_KEY and JWT_PUBLIC_KEY go together (RS256)',
+      );
+    }
+    return {
+      algorithm: 'RS256',
+      privateKeyPem: unescapeNewlines(env.JWT_PRIVATE_KEY),
+      publicKeyPem: unescapeNewlines(env.JWT_PUBLIC_KEY),
+    };
+  }
+  if (env.JWT_SECRET) return { algorithm: 'HS256', secret: env.JWT_SECRET };
+  if (env.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'Invalid configuration: JWT_SECRET (or JWT_PRIVATE_KEY/JWT_PUBLIC_KEY) is required when NODE_ENV=production',
+    );
+  }
+  return { algorithm: 'HS256', secret: developmentSecret(dataDir) };
+}
+
+// Development keeps one generated secret under the data directory so restarts keep sessions.
+function developmentSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+function unescapeNewlines(pem: string): string {
+  return pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem;
+}

@@ -1,0 +1,92 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { DB } from './schema.js';
+
+export type DatabaseMode = 'postgres' | 'pglite';
+
+/** Runs SQL scripts (several statements, no parameters) on one session. */
+export interface ScriptSession {
+  runScript(script: string): Promise<void>;
+  /** One parameterless statement's rows. */
+  queryRows<R>(statement: string): Promise<R[]>;
+}
+
+export interface Database {
+  readonly db: Kysely<DB>;
+  readonly mode: DatabaseMode;
+  /**
+   * Runs `work` while holding a cluster-wide advisory lock, on the single session the lock
+   * belongs to, so concurrent starters take turns (used by migrations).
+   */
+  withExclusiveSession<T>(
+    lockKey: bigint,
+    work: (session: ScriptSession) => Promise<T>,
+  ): Promise<T>;
+  close(): Promise<void>;
+}
+
+// Dates in, Dates out: timestamptz parses to Date by default; bigint (count(*)) to number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export function connectPostgres(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    mode: 'postgres',
+    async withExclusiveSession(lockKey, work) {
+      return db.connection().execute(async (conn) => {
+        await sql`select pg_advisory_lock(${lockKey})`.execute(conn);
+        try {
+          // No parameters: pg sends it as a simple query, which runs several statements
+          // as one implicit transaction.
+          return await work({
+            runScript: async (script) => {
+              await conn.executeQuery(CompiledQuery.raw(script));
+            },
+            queryRows: async <R>(statement: string) =>
+              (await conn.executeQuery<R>(CompiledQuery.raw(statement))).rows as R[],
+          });
+        } finally {
+          await sql`select pg_advisory_unlock(${lockKey})`.execute(conn);
+        }
+      });
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** PGlite persisted under `<dataDir>/pglite`, or in memory when dataDir is null (tests). */
+export async function openEmbedded(dataDir: string | null): Promise<Database> {
+  let directory: string | undefined;
+  if (dataDir) {
+    directory = join(dataDir, 'pglite');
+    mkdirSync(directory, { recursive: true });
+  }
+  const pglite = await PGlite.create(directory ? { dataDir: directory } : {});
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    mode: 'pglite',
+    async withExclusiveSession(_lockKey, work) {
+      // One process owns an embedded database, so there is nobody to take turns with; going
+      // through Kysely's connection keeps other queries queued until the work is done.
+      return db.connection().execute(() =>
+        work({
+          runScript: async (script) => {
+            // PGlite's exec uses the simple query protocol: one implicit transaction.
+            await pglite.exec(script);
+          },
+          queryRows: async <R>(statement: string) => (await pglite.query<R>(statement)).rows,
+        }),
+      );
+    },
+    close: () => db.destroy(),
+  };
+}

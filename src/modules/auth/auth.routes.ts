@@ -1,0 +1,89 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
+import { bearerSecurity, problems } from '../../platform/openapi.js';
+import { UserSchema } from '../users/user.view.js';
+import { AuthResponse, LoginBody, RefreshBody, RegisterBody } from './auth.schemas.js';
+import type { AuthService, ClientInfo } from './auth.service.js';
+
+const clientOf = (request: FastifyRequest): ClientInfo => ({
+  ip: request.ip ?? null,
+  userAgent: request.headers['user-agent'] ?? null,
+});
+
+export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const tags = ['auth'];
+
+    app.post(
+      '/auth/register',
+      {
+        schema: {
+          tags,
+          summary: 'Create an account (always with the role user)',
+          body: RegisterBody,
+          response: { 201: AuthResponse, ...problems(400, 409) },
+        },
+      },
+      async (request, reply) =>
+        reply.status(201).send(await auth.register(request.body, clientOf(request))),
+    );
+
+    app.post(
+      '/auth/login',
+      {
+        schema: {
+          tags,
+          summary: 'Exchange email and password for tokens',
+          body: LoginBody,
+          response: { 200: AuthResponse, ...problems(400, 401) },
+        },
+      },
+      async (request) => auth.login(request.body, clientOf(request)),
+    );
+
+    app.post(
+      '/auth/refresh',
+      {
+        schema: {
+          tags,
+          summary: 'Rotate a refresh token; reusing an old one revokes the whole session',
+          body: RefreshBody,
+          response: { 200: AuthResponse, ...problems(400, 401) },
+        },
+      },
+      async (request) => auth.refresh(request.body.refreshToken),
+    );
+
+    app.post(
+      '/auth/logout',
+      {
+        onRequest: guards.requireAuth(),
+        schema: {
+          tags,
+          summary: 'End this session: its access and refresh tokens stop working at once',
+          security: bearerSecurity,
+          response: { 204: { type: 'null', description: 'Logged out' }, ...problems(401) },
+        },
+      },
+      async (request, reply) => {
+        await auth.logout(principalOf(request));
+        return reply.status(204).send();
+      },
+    );
+
+    app.get(
+      '/auth/me',
+      {
+        onRequest: guards.requireAuth(),
+        schema: {
+          tags,
+          summary: 'The signed-in user',
+          security: bearerSecurity,
+          response: { 200: UserSchema, ...problems(401) },
+        },
+      },
+      async (request) => auth.me(principalOf(request)),
+    );
+  };
+}

@@ -1,0 +1,187 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { UserRole } from '../../infra/postgres/schema.js';
+import { AppError } from '../../platform/errors.js';
+import type { TokenDenylist } from '../../platform/ports/token-denylist.js';
+import type { UserRepository, UserRow } from '../users/user.repository.js';
+import { toUserView, type UserView } from '../users/user.view.js';
+import type { PasswordHasher } from './password-hasher.js';
+import type { SessionRepository } from './session.repository.js';
+import type { TokenIssuer } from './token-issuer.js';
+
+/** Who is calling, as established from a verified, unrevoked access token. */
+export interface Principal {
+  userId: string;
+  role: UserRole;
+  sessionId: string;
+  jti: string;
+  expiresAt: number;
+}
+
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuthResult {
+  user: UserView;
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 'Email or password is wrong');
+const unauthenticated = (detail: string) => new AppError('UNAUTHENTICATED', detail);
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export class AuthService {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: TokenIssuer,
+    private readonly denylist: TokenDenylist,
+    private readonly refreshTtlSeconds: number,
+  ) {}
+
+  /** Registration always creates a plain `user`; roles are granted by an admin. */
+  async register(
+    input: { email: string; password: string; name: string },
+    client: ClientInfo,
+  ): Promise<AuthResult> {
+    if (await this.users.findByEmail(input.email)) {
+      throw new AppError('EMAIL_TAKEN', 'An account with this email already exists');
+    }
+    const user = await this.users.insert({
+      email: input.email,
+      name: input.name,
+      passwordHash: await this.hasher.hash(input.password),
+      role: 'user',
+    });
+    if (!user) throw new AppError('EMAIL_TAKEN', 'An account with this email already exists');
+    return this.startSession(user, client);
+  }
+
+  async login(input: { email: string; password: string }, client: ClientInfo): Promise<AuthResult> {
+    const user = await this.users.findByEmail(input.email);
+    const passwordOk = await this.hasher.verify(input.password, user?.password_hash);
+    // Unknown email, wrong password and disabled account get the same answer.
+    if (!user || !passwordOk || user.disabled) throw invalidCredentials();
+    return this.startSession(user, client);
+  }
+
+  async refresh(refreshToken: string): Promise<AuthResult> {
+    const next = newRefreshToken();
+    const result = await this.sessions.rotate(hashToken(refreshToken), hashToken(next));
+    if (result.outcome === 'invalid') throw unauthenticated('The refresh token is not valid');
+    if (result.outcome === 'reused') {
+      // A used refresh token presented again means it was copied: end the whole family.
+      await this.revokeSession(result.session.user_id, result.session.id, 'refresh token reuse');
+      throw unauthenticated('The refresh token was already used; the session has been revoked');
+    }
+    const user = await this.users.findById(result.session.user_id);
+    if (!user || user.disabled) throw unauthenticated('The account is disabled');
+    return {
+      user: toUserView(user),
+      accessToken: await this.issueAccessToken(user, result.session.id),
+      refreshToken: next,
+      expiresIn: this.tokens.ttlSeconds,
+    };
+  }
+
+  /** Ends this login at once: its access token and its whole refresh family. */
+  async logout(principal: Principal): Promise<void> {
+    const remaining = Math.max(1, principal.expiresAt - Math.floor(Date.now() / 1000));
+    await this.sessions.recordRevokedAccessToken(
+      principal.jti,
+      principal.userId,
+      new Date(principal.expiresAt * 1000),
+    );
+    await this.denylist.revokeToken(principal.userId, principal.jti, remaining);
+    await this.revokeSession(principal.userId, principal.sessionId, 'logout');
+  }
+
+  async me(principal: Principal): Promise<UserView> {
+    const user = await this.users.findById(principal.userId);
+    if (!user) throw unauthenticated('The account no longer exists');
+    return toUserView(user);
+  }
+
+  /** Verifies a bearer token; any failure is the same 401 so nothing leaks about why. */
+  async authenticate(bearer: string | undefined): Promise<Principal> {
+    if (!bearer) throw unauthenticated('A bearer access token is required');
+    const claims = await this.tokens.verify(bearer);
+    if (!claims) throw unauthenticated('The access token is invalid or expired');
+    if (await this.denylist.isRevoked(claims)) {
+      throw unauthenticated('The access token has been revoked');
+    }
+    return {
+      userId: claims.userId,
+      role: claims.role,
+      sessionId: claims.sessionId,
+      jti: claims.jti,
+      expiresAt: claims.expiresAt,
+    };
+  }
+
+  /** Voids every token and session of a user (disable). */
+  async revokeEverything(user: UserRow, reason: string): Promise<void> {
+    await this.denylist.setUserEpoch(user.id, user.token_epoch);
+    await this.sessions.revokeSessions({ userId: user.id }, reason);
+  }
+
+  /** Voids a user's access tokens only; refresh still works and picks up the new role. */
+  async revokeAccessTokens(user: UserRow): Promise<void> {
+    await this.denylist.setUserEpoch(user.id, user.token_epoch);
+  }
+
+  /** Rebuilds the denylist cache from PostgreSQL (at start, and when Redis comes back empty). */
+  async restoreDenylist(): Promise<void> {
+    const { tokens, sessions } = await this.sessions.liveRevocations(this.tokens.ttlSeconds);
+    const now = Date.now();
+    for (const t of tokens) {
+      await this.denylist.revokeToken(t.user_id, t.jti, (t.expires_at.getTime() - now) / 1000);
+    }
+    for (const s of sessions) {
+      await this.denylist.revokeSession(s.user_id, s.id, this.tokens.ttlSeconds);
+    }
+    for (const u of await this.users.epochs()) {
+      await this.denylist.setUserEpoch(u.id, u.token_epoch);
+    }
+  }
+
+  private async startSession(user: UserRow, client: ClientInfo): Promise<AuthResult> {
+    const refreshToken = newRefreshToken();
+    const session = await this.sessions.createSession({
+      userId: user.id,
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      expiresAt: new Date(Date.now() + this.refreshTtlSeconds * 1000),
+      refreshTokenHash: hashToken(refreshToken),
+    });
+    return {
+      user: toUserView(user),
+      accessToken: await this.issueAccessToken(user, session.id),
+      refreshToken,
+      expiresIn: this.tokens.ttlSeconds,
+    };
+  }
+
+  private issueAccessToken(user: UserRow, sessionId: string): Promise<string> {
+    return this.tokens.issue({
+      userId: user.id,
+      role: user.role,
+      sessionId,
+      epoch: user.token_epoch,
+    });
+  }
+
+  private async revokeSession(userId: string, sessionId: string, reason: string): Promise<void> {
+    await this.sessions.revokeSessions({ sessionId }, reason);
+    await this.denylist.revokeSession(userId, sessionId, this.tokens.ttlSeconds);
+  }
+}
+
+function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}

@@ -1,0 +1,167 @@
+import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
+import type { DB, EventsTable, EventStatus, SeatStatus } from '../../infra/postgres/schema.js';
+import { escapeLike } from '../users/user.repository.js';
+
+export type EventRow = Selectable<EventsTable>;
+
+export interface EventListOptions {
+  limit: number;
+  statuses: EventStatus[];
+  organizerId?: string;
+  q?: string;
+  city?: string;
+  from?: Date;
+  to?: Date;
+  after?: { startsAt: Date; id: string };
+}
+
+export interface SeatRow {
+  id: string;
+  section: string;
+  row_label: string;
+  number: number;
+  status: SeatStatus;
+  price_cents: number;
+}
+
+export class EventRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  insert(event: Insertable<EventsTable>): Promise<EventRow> {
+    return this.db.insertInto('events').values(event).returningAll().executeTakeFirstOrThrow();
+  }
+
+  findById(id: string): Promise<EventRow | undefined> {
+    return this.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async list(options: EventListOptions): Promise<{ rows: EventRow[]; hasMore: boolean }> {
+    let query = this.db.selectFrom('events').selectAll().where('status', 'in', options.statuses);
+    if (options.organizerId) query = query.where('organizer_id', '=', options.organizerId);
+    if (options.q) {
+      const pattern = `%${escapeLike(options.q)}%`;
+      query = query.where((eb) =>
+        eb.or([eb('name', 'ilike', pattern), eb('description', 'ilike', pattern)]),
+      );
+    }
+    if (options.city) {
+      const city = options.city.toLowerCase();
+      query = query.where((eb) => eb(eb.fn('lower', ['city']), '=', city));
+    }
+    if (options.from) query = query.where('starts_at', '>=', options.from);
+    if (options.to) query = query.where('starts_at', '<', options.to);
+    if (options.after) {
+      const { startsAt, id } = options.after;
+      query = query.where((eb) =>
+        eb.or([
+          eb('starts_at', '>', startsAt),
+          eb.and([eb('starts_at', '=', startsAt), eb('id', '>', id)]),
+        ]),
+      );
+    }
+    const rows = await query
+      .orderBy('starts_at')
+      .orderBy('id')
+      .limit(options.limit + 1)
+      .execute();
+    return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+  }
+
+  /**
+   * Applies an update unless the event is cancelled. A capacity change moves the difference
+   * into `available` and is refused (undefined) when it would drop below held + sold; the
+   * table's CHECK constraints enforce the same even if this condition were wrong.
+   */
+  async update(
+    id: string,
+    change: Updateable<EventsTable>,
+    options: { capacity?: number; repriceSeats: boolean },
+  ): Promise<EventRow | undefined> {
+    const { capacity } = options;
+    return this.db.transaction().execute(async (trx) => {
+      let query = trx
+        .updateTable('events')
+        .set((eb) => ({
+          ...change,
+          ...(capacity !== undefined
+            ? {
+                capacity,
+                available: sql<number>`${capacity}::int - ${eb.ref('held')} - ${eb.ref('sold')}`,
+              }
+            : {}),
+          updated_at: new Date(),
+        }))
+        .where('id', '=', id)
+        .where('status', '<>', 'cancelled');
+      if (capacity !== undefined) {
+        query = query.where(sql<boolean>`held + sold <= ${capacity}::int`);
+      }
+      const row = await query.returningAll().executeTakeFirst();
+      if (row && options.repriceSeats && row.seating === 'reserved' && row.status === 'published') {
+        await repriceAvailableSeats(trx, row);
+      }
+      return row;
+    });
+  }
+
+  /** draft → published; reserved seating materializes one row per venue seat, atomically. */
+  async publish(id: string): Promise<EventRow | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('events')
+        .set({ status: 'published', published_at: new Date(), updated_at: new Date() })
+        .where('id', '=', id)
+        .where('status', '=', 'draft')
+        .returningAll()
+        .executeTakeFirst();
+      if (row?.seating === 'reserved' && row.venue_id) {
+        await sql`
+          INSERT INTO event_seats (event_id, section, row_label, number, price_cents, sort_key)
+          SELECT ${row.id}, s.name, r.label, n,
+                 COALESCE((${JSON.stringify(row.section_prices)}::jsonb ->> s.name)::int, ${row.price_cents}::int),
+                 row_number() OVER (ORDER BY s.position, r.position, n)
+          FROM venue_sections s
+          JOIN venue_rows r ON r.section_id = s.id
+          CROSS JOIN LATERAL generate_series(1, r.seat_count) AS n
+          WHERE s.venue_id = ${row.venue_id}`.execute(trx);
+      }
+      return row;
+    });
+  }
+
+  cancel(id: string): Promise<EventRow | undefined> {
+    return this.db
+      .updateTable('events')
+      .set({ status: 'cancelled', cancelled_at: new Date(), updated_at: new Date() })
+      .where('id', '=', id)
+      .where('status', '<>', 'cancelled')
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  seats(eventId: string): Promise<SeatRow[]> {
+    return this.db
+      .selectFrom('event_seats')
+      .select(['id', 'section', 'row_label', 'number', 'status', 'price_cents'])
+      .where('event_id', '=', eventId)
+      .orderBy('sort_key')
+      .execute();
+  }
+
+  async venueSectionNames(venueId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('venue_sections')
+      .select('name')
+      .where('venue_id', '=', venueId)
+      .execute();
+    return rows.map((r) => r.name);
+  }
+}
+
+// New prices apply to seats not yet held or sold; a hold keeps the price it was made at.
+async function repriceAvailableSeats(trx: Kysely<DB>, event: EventRow): Promise<void> {
+  await sql`
+    UPDATE event_seats
+    SET price_cents = COALESCE((${JSON.stringify(event.section_prices)}::jsonb ->> section)::int, ${event.price_cents}::int)
+    WHERE event_id = ${event.id} AND status = 'available'`.execute(trx);
+}

@@ -1,0 +1,104 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DB, UserRole, UsersTable } from '../../infra/postgres/schema.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+export interface UserPage {
+  rows: UserRow[];
+  hasMore: boolean;
+}
+
+export class UserRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  findById(id: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  findByEmail(email: string): Promise<UserRow | undefined> {
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+      .executeTakeFirst();
+  }
+
+  /** Inserts a user; returns undefined when the email is already registered. */
+  async insert(user: {
+    email: string;
+    name: string;
+    passwordHash: string;
+    role: UserRole;
+  }): Promise<UserRow | undefined> {
+    return this.db
+      .insertInto('users')
+      .values({
+        email: user.email,
+        name: user.name,
+        password_hash: user.passwordHash,
+        role: user.role,
+      })
+      .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async list(options: {
+    limit: number;
+    after?: { createdAt: Date; id: string };
+    role?: UserRole;
+    email?: string;
+  }): Promise<UserPage> {
+    let query = this.db.selectFrom('users').selectAll();
+    if (options.role) query = query.where('role', '=', options.role);
+    if (options.email) {
+      query = query.where('email', 'ilike', `%${escapeLike(options.email)}%`);
+    }
+    if (options.after) {
+      const { createdAt, id } = options.after;
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', createdAt),
+          eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)]),
+        ]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(options.limit + 1)
+      .execute();
+    return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+  }
+
+  /** Applies a change and bumps the token epoch when existing tokens must stop working. */
+  update(
+    id: string,
+    change: { role?: UserRole; disabled?: boolean; bumpTokenEpoch: boolean },
+  ): Promise<UserRow | undefined> {
+    return this.db
+      .updateTable('users')
+      .set((eb) => ({
+        ...(change.role !== undefined ? { role: change.role } : {}),
+        ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
+        token_epoch: change.bumpTokenEpoch ? eb('token_epoch', '+', 1) : eb.ref('token_epoch'),
+        updated_at: new Date(),
+      }))
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Users whose older tokens are void (for rebuilding the denylist cache). */
+  async epochs(): Promise<Array<{ id: string; token_epoch: number }>> {
+    return this.db
+      .selectFrom('users')
+      .select(['id', 'token_epoch'])
+      .where('token_epoch', '>', 0)
+      .execute();
+  }
+}
+
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,87 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DB, VenuesTable } from '../../infra/postgres/schema.js';
+import type { VenueLayoutView } from './venue.schemas.js';
+
+export type VenueRow = Selectable<VenuesTable>;
+
+export class VenueRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  /** Stores the venue with its sections and rows in one transaction. */
+  async insert(
+    venue: Omit<VenueRow, 'id' | 'created_at'>,
+    layout: VenueLayoutView,
+  ): Promise<VenueRow> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('venues')
+        .values(venue)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const sections = await trx
+        .insertInto('venue_sections')
+        .values(layout.map((s, position) => ({ venue_id: row.id, name: s.name, position })))
+        .returning(['id', 'position'])
+        .execute();
+      const rows = sections.flatMap((section) =>
+        layout[section.position]!.rows.map((r, position) => ({
+          section_id: section.id,
+          label: r.label,
+          position,
+          seat_count: r.seats,
+        })),
+      );
+      await trx.insertInto('venue_rows').values(rows).execute();
+      return row;
+    });
+  }
+
+  findById(id: string): Promise<VenueRow | undefined> {
+    return this.db.selectFrom('venues').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async layout(venueId: string): Promise<VenueLayoutView> {
+    const rows = await this.db
+      .selectFrom('venue_sections as s')
+      .innerJoin('venue_rows as r', 'r.section_id', 's.id')
+      .select(['s.name as section', 'r.label', 'r.seat_count'])
+      .where('s.venue_id', '=', venueId)
+      .orderBy('s.position')
+      .orderBy('r.position')
+      .execute();
+    const sections: VenueLayoutView = [];
+    for (const row of rows) {
+      let section = sections.at(-1);
+      if (!section || section.name !== row.section) {
+        section = { name: row.section, rows: [] };
+        sections.push(section);
+      }
+      section.rows.push({ label: row.label, seats: row.seat_count });
+    }
+    return sections;
+  }
+
+  async list(options: {
+    limit: number;
+    after?: { createdAt: Date; id: string };
+    city?: string;
+  }): Promise<{ rows: VenueRow[]; hasMore: boolean }> {
+    let query = this.db.selectFrom('venues').selectAll();
+    if (options.city) query = query.where('city', '=', options.city);
+    if (options.after) {
+      const { createdAt, id } = options.after;
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', createdAt),
+          eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)]),
+        ]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(options.limit + 1)
+      .execute();
+    return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+  }
+}

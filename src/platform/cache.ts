@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { CacheStore, PubSub } from './ports/cache-store.js';
+
+const INVALIDATION_CHANNEL = 'cache-invalidate';
+
+export interface CacheKey {
+  key: string;
+  /** Entries in a group are dropped together (e.g. every page of a list). */
+  group?: string;
+}
+
+export interface ReadCacheOptions {
+  localTtlMs: number;
+  sharedTtlSeconds: number;
+  maxLocalEntries?: number;
+}
+
+/**
+ * Two-level read cache: a short-lived LRU in this process in front of the shared store.
+ * A write invalidates both levels here and tells the other instances to drop their LRU
+ * entries; the LRU's short TTL bounds staleness even if a broadcast were missed.
+ */
+export class ReadCache {
+  private readonly local: LRUCache<string, string>;
+  private readonly instanceId = randomUUID();
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly shared: CacheStore,
+    private readonly pubsub: PubSub,
+    private readonly options: ReadCacheOptions,
+  ) {
+    this.local = new LRUCache({
+      max: options.maxLocalEntries ?? 5000,
+      ttl: Math.max(1, options.localTtlMs),
+    });
+  }
+
+  /** Subscribes to other instances' invalidations; call once at start. */
+  async start(): Promise<void> {
+    await this.pubsub.subscribe(INVALIDATION_CHANNEL, (message) => {
+      const { from, entries } = JSON.parse(message) as { from: string; entries: CacheKey[] };
+      if (from !== this.instanceId) this.dropLocal(entries);
+    });
+  }
+
+  /** Returns the cached JSON text for `id`, or loads, stores and returns it. */
+  async getOrLoad(id: CacheKey, load: () => Promise<string>): Promise<string> {
+    const enabled = this.options.localTtlMs > 0 || this.options.sharedTtlSeconds > 0;
+    if (!enabled) return load();
+    const localKey = localKeyOf(id);
+    const local = this.local.get(localKey);
+    if (local !== undefined) {
+      this.hits++;
+      return local;
+    }
+    const shared = await this.readShared(id);
+    if (shared !== null) {
+      this.hits++;
+      if (this.options.localTtlMs > 0) this.local.set(localKey, shared);
+      return shared;
+    }
+    this.misses++;
+    const value = await load();
+    if (this.options.localTtlMs > 0) this.local.set(localKey, value);
+    await this.writeShared(id, value);
+    return value;
+  }
+
+  async invalidate(entries: CacheKey[]): Promise<void> {
+    this.dropLocal(entries);
+    const sharedKeys = new Set(entries.map((e) => e.group ?? e.key));
+    await this.shared.delete([...sharedKeys]);
+    await this.pubsub.publish(
+      INVALIDATION_CHANNEL,
+      JSON.stringify({ from: this.instanceId, entries }),
+    );
+  }
+
+  private dropLocal(entries: CacheKey[]): void {
+    for (const entry of entries) {
+      if (!entry.group) {
+        this.local.delete(localKeyOf(entry));
+        continue;
+      }
+      const prefix = `${entry.group}|`;
+      for (const key of this.local.keys()) if (key.startsWith(prefix)) this.local.delete(key);
+    }
+  }
+
+  private readShared(id: CacheKey): Promise<string | null> {
+    if (this.options.sharedTtlSeconds <= 0) return Promise.resolve(null);
+    return id.group ? this.shared.getInGroup(id.group, id.key) : this.shared.get(id.key);
+  }
+
+  private async writeShared(id: CacheKey, value: string): Promise<void> {
+    const ttl = this.options.sharedTtlSeconds;
+    if (ttl <= 0) return;
+    if (id.group) await this.shared.setInGroup(id.group, id.key, value, ttl);
+    else await this.shared.set(id.key, value, ttl);
+  }
+}
+
+function localKeyOf(id: CacheKey): string {
+  return id.group ? `${id.group}|${id.key}` : id.key;
+}

@@ -1,0 +1,48 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { AppError } from './errors.js';
+
+export const PageQuery = {
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  cursor: Type.Optional(Type.String({ maxLength: 512, description: 'Opaque; from nextCursor' })),
+};
+
+export const pageOf = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+/** Cursors are opaque to clients: base64url JSON of the last item's sort key. */
+export function encodeCursor(position: Record<string, string | number>): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+export function decodeCursor<K extends string>(
+  cursor: string | undefined,
+  keys: readonly K[],
+): Record<K, string> | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      keys.every((k) => typeof (value as Record<string, unknown>)[k] === 'string')
+    ) {
+      return value as Record<K, string>;
+    }
+  } catch {
+    // falls through to the validation error
+  }
+  throw new AppError('VALIDATION_FAILED', 'cursor is not one this server issued', {
+    errors: [{ field: 'querystring.cursor', message: 'is not a valid cursor' }],
+  });
+}
+
+/** Parses a timestamp held in a cursor, refusing nonsense with a 400. */
+export function cursorDate(text: string): Date {
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) {
+    throw new AppError('VALIDATION_FAILED', 'cursor is not one this server issued', {
+      errors: [{ field: 'querystring.cursor', message: 'is not a valid cursor' }],
+    });
+  }
+  return date;
+}
