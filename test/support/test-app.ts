@@ -1,0 +1,122 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { createDependencies, type Dependencies } from '../../src/composition.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { migrate } from '../../src/infra/postgres/migrator.js';
+import type { UserRole } from '../../src/infra/postgres/schema.js';
+import { UserRepository } from '../../src/modules/users/user.repository.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
+
+/** The configuration tests run with: the real services from the environment, when given. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'evently-test-')),
+    JWT_SECRET: TEST_JWT_SECRET,
+    BCRYPT_COST: '4',
+    DATABASE_URL: process.env.DATABASE_URL,
+    REDIS_URL: process.env.REDIS_URL,
+    SEED_DEMO: 'false',
+    ...overrides,
+  });
+}
+
+export interface SignedIn {
+  id: string;
+  email: string;
+  password: string;
+  role: UserRole;
+  accessToken: string;
+  refreshToken: string;
+  auth: { authorization: string };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  deps: Dependencies;
+  testDb: TestDatabase;
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+  /** Registers a fresh user through the API, grants it `role`, and signs it in. */
+  signUp(role?: UserRole): Promise<SignedIn>;
+  /** A second app on the same database and Redis, like another instance behind a balancer. */
+  anotherInstance(): Promise<{ app: FastifyInstance; deps: Dependencies }>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const config = testConfig(overrides);
+  const testDb = await createTestDatabase();
+  await migrate(testDb.database);
+  // One Redis namespace per app group keeps parallel test files out of each other's keys.
+  const redisNamespace = `test:${randomBytes(6).toString('hex')}:`;
+  const deps = await createDependencies(config, testDb.database, { redisNamespace });
+  const app = await buildApp(deps, { logger: false });
+  await app.ready();
+  const extra: Array<{ app: FastifyInstance; deps: Dependencies }> = [];
+
+  const inject = (options: InjectOptions) => app.inject(options);
+
+  return {
+    app,
+    deps,
+    testDb,
+    inject,
+    async signUp(role: UserRole = 'user') {
+      const email = `u-${randomUUID()}@example.test`;
+      const password = 'correct horse battery';
+      const registered = await inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { email, password, name: `Test ${role}` },
+      });
+      if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`);
+      const { user } = registered.json<{ user: { id: string } }>();
+      if (role !== 'user') {
+        await new UserRepository(deps.database.db).update(user.id, { role, bumpTokenEpoch: false });
+      }
+      const login = await inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email, password },
+      });
+      const body = login.json<{ accessToken: string; refreshToken: string }>();
+      return {
+        id: user.id,
+        email,
+        password,
+        role,
+        accessToken: body.accessToken,
+        refreshToken: body.refreshToken,
+        auth: { authorization: `Bearer ${body.accessToken}` },
+      };
+    },
+    async anotherInstance() {
+      const database = testDb.openAnother();
+      const otherDeps = await createDependencies(config, database, { redisNamespace });
+      const otherApp = await buildApp(otherDeps, { logger: false });
+      await otherApp.ready();
+      extra.push({ app: otherApp, deps: otherDeps });
+      return { app: otherApp, deps: otherDeps };
+    },
+    async close() {
+      for (const other of extra) {
+        await other.app.close();
+        await other.deps.close();
+      }
+      await app.close();
+      await deps.close();
+      await testDb.drop();
+    },
+  };
+}
+
+/** Whether this run talks to real services (as CI's first pass does) or the embedded mode. */
+export const usingRealDatabase = Boolean(process.env.DATABASE_URL);
+export const usingRedis = Boolean(process.env.REDIS_URL);
