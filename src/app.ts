@@ -40,6 +40,8 @@ export async function buildApp(
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON is the only body format: anything else is a 415, not a confusing validation error.
+  app.removeContentTypeParser('text/plain');
   registerValidation(app);
   registerErrorHandling(app);
   app.addHook('onRequest', async (request, reply) => {

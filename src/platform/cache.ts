@@ -31,6 +31,7 @@ export class ReadCache {
     private readonly shared: CacheStore,
     private readonly pubsub: PubSub,
     private readonly options: ReadCacheOptions,
+    private readonly onError: (error: unknown) => void = () => undefined,
   ) {
     this.local = new LRUCache({
       max: options.maxLocalEntries ?? 5000,
@@ -69,14 +70,22 @@ export class ReadCache {
     return value;
   }
 
+  /**
+   * Drops entries everywhere. The write that made them stale has already committed, so a
+   * failing shared store must not fail the request: the shared TTL then bounds staleness.
+   */
   async invalidate(entries: CacheKey[]): Promise<void> {
     this.dropLocal(entries);
     const sharedKeys = new Set(entries.map((e) => e.group ?? e.key));
-    await this.shared.delete([...sharedKeys]);
-    await this.pubsub.publish(
-      INVALIDATION_CHANNEL,
-      JSON.stringify({ from: this.instanceId, entries }),
-    );
+    try {
+      await this.shared.delete([...sharedKeys]);
+      await this.pubsub.publish(
+        INVALIDATION_CHANNEL,
+        JSON.stringify({ from: this.instanceId, entries }),
+      );
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   private dropLocal(entries: CacheKey[]): void {
@@ -90,16 +99,26 @@ export class ReadCache {
     }
   }
 
-  private readShared(id: CacheKey): Promise<string | null> {
-    if (this.options.sharedTtlSeconds <= 0) return Promise.resolve(null);
-    return id.group ? this.shared.getInGroup(id.group, id.key) : this.shared.get(id.key);
+  // The shared level is an accelerator: when it fails, reads go to the database instead.
+  private async readShared(id: CacheKey): Promise<string | null> {
+    if (this.options.sharedTtlSeconds <= 0) return null;
+    try {
+      return await (id.group ? this.shared.getInGroup(id.group, id.key) : this.shared.get(id.key));
+    } catch (error) {
+      this.onError(error);
+      return null;
+    }
   }
 
   private async writeShared(id: CacheKey, value: string): Promise<void> {
     const ttl = this.options.sharedTtlSeconds;
     if (ttl <= 0) return;
-    if (id.group) await this.shared.setInGroup(id.group, id.key, value, ttl);
-    else await this.shared.set(id.key, value, ttl);
+    try {
+      if (id.group) await this.shared.setInGroup(id.group, id.key, value, ttl);
+      else await this.shared.set(id.key, value, ttl);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { UserRole } from '../../infra/postgres/schema.js';
 import { AppError } from '../../platform/errors.js';
-import type { TokenDenylist } from '../../platform/ports/token-denylist.js';
+import type { TokenDenylist, TokenIdentity } from '../../platform/ports/token-denylist.js';
 import type { UserRepository, UserRow } from '../users/user.repository.js';
 import { toUserView, type UserView } from '../users/user.view.js';
 import type { PasswordHasher } from './password-hasher.js';
@@ -112,9 +112,7 @@ export class AuthService {
     if (!bearer) throw unauthenticated('A bearer access token is required');
     const claims = await this.tokens.verify(bearer);
     if (!claims) throw unauthenticated('The access token is invalid or expired');
-    if (await this.denylist.isRevoked(claims)) {
-      throw unauthenticated('The access token has been revoked');
-    }
+    if (await this.isRevoked(claims)) throw unauthenticated('The access token has been revoked');
     return {
       userId: claims.userId,
       role: claims.role,
@@ -122,6 +120,17 @@ export class AuthService {
       jti: claims.jti,
       expiresAt: claims.expiresAt,
     };
+  }
+
+  // Fails closed: when revocations cannot be checked, no token is trusted.
+  private async isRevoked(claims: TokenIdentity): Promise<boolean> {
+    try {
+      return await this.denylist.isRevoked(claims);
+    } catch {
+      throw new AppError('SERVICE_UNAVAILABLE', 'Sign-in checks are unavailable; retry shortly', {
+        headers: { 'retry-after': '5' },
+      });
+    }
   }
 
   /** Voids every token and session of a user (disable). */

@@ -97,6 +97,9 @@ export class EventService {
       }
       await this.assertSectionsExist(current.venue_id, input.sectionPrices);
     }
+    if (input.startsAt !== undefined && new Date(input.startsAt).getTime() <= Date.now()) {
+      throw invalid('startsAt', 'must be in the future');
+    }
     const iso = (d: Date | null) => d?.toISOString() ?? null;
     assertTimes({
       startsAt: input.startsAt ?? current.starts_at.toISOString(),
