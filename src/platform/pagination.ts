@@ -14,6 +14,19 @@ export function encodeCursor(position: Record<string, string | number>): string 
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
+/** A page of items plus the cursor of its last row when more rows follow. */
+export function toPage<R, V>(
+  page: { rows: R[]; hasMore: boolean },
+  view: (row: R) => V,
+  cursorOf: (row: R) => Record<string, string>,
+): { items: V[]; nextCursor: string | null } {
+  const last = page.rows.at(-1);
+  return {
+    items: page.rows.map(view),
+    nextCursor: page.hasMore && last ? encodeCursor(cursorOf(last)) : null,
+  };
+}
+
 export function decodeCursor<K extends string>(
   cursor: string | undefined,
   keys: readonly K[],

@@ -81,9 +81,17 @@ describe('GET /api/v1/admin/users', () => {
   it('walks every matching user exactly once across pages, oldest first', async () => {
     const { tag, ids } = await registerTagged(7);
     const { ids: seen, pages } = await walk({ email: tag, limit: 2 });
+    // PostgreSQL keeps microseconds in created_at; a cursor that keeps only milliseconds
+    // would hand back the last user of each page again (and never advance with limit=1).
     expect(seen).toEqual(ids);
     expect(new Set(seen).size).toBe(seen.length);
     expect(pages).toBe(4);
+  });
+
+  it('advances one user at a time with limit=1', async () => {
+    const { tag, ids } = await registerTagged(3);
+    const { ids: seen } = await walk({ email: tag, limit: 1 });
+    expect(seen).toEqual(ids);
   });
 
   it('returns the admin view of each user, without password hashes', async () => {
@@ -126,8 +134,8 @@ describe('GET /api/v1/admin/users', () => {
     const organizers = (await listUsers({ email: tag, role: 'organizer' })).json<Page>();
     expect(organizers.items.map((u) => u.id)).toEqual([ids[1], ids[3]]);
     for (const user of organizers.items) expect(user.role).toBe('organizer');
-    const plain = await walk({ email: tag, role: 'user', limit: 1 });
-    expect(plain.ids).toEqual([ids[0], ids[2], ids[4]]);
+    const plain = (await listUsers({ email: tag, role: 'user' })).json<Page>();
+    expect(plain.items.map((u) => u.id)).toEqual([ids[0], ids[2], ids[4]]);
   });
 
   it('refuses an unknown role, an out-of-range limit and a forged cursor with 400', async () => {

@@ -1,6 +1,6 @@
 import type { UserRole } from '../../infra/postgres/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import { cursorDate, decodeCursor, encodeCursor } from '../../platform/pagination.js';
+import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import type { AuthService, Principal } from '../auth/auth.service.js';
 import type { PasswordHasher } from '../auth/password-hasher.js';
 import type { UserRepository } from '../users/user.repository.js';
@@ -26,14 +26,10 @@ export class UserAdminService {
       email: query.email,
       after: after && { createdAt: cursorDate(after.createdAt), id: after.id },
     });
-    const last = page.rows.at(-1);
-    return {
-      items: page.rows.map(toAdminUserView),
-      nextCursor:
-        page.hasMore && last
-          ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id })
-          : null,
-    };
+    return toPage(page, toAdminUserView, (row) => ({
+      createdAt: row.created_at.toISOString(),
+      id: row.id,
+    }));
   }
 
   /**

@@ -52,12 +52,8 @@ export class EventRepository {
     if (options.to) query = query.where('starts_at', '<', options.to);
     if (options.after) {
       const { startsAt, id } = options.after;
-      query = query.where((eb) =>
-        eb.or([
-          eb('starts_at', '>', startsAt),
-          eb.and([eb('starts_at', '=', startsAt), eb('id', '>', id)]),
-        ]),
-      );
+      // A row-value comparison walks the (starts_at, id) index in order.
+      query = query.where(sql<boolean>`(starts_at, id) > (${startsAt}, ${id})`);
     }
     const rows = await query
       .orderBy('starts_at')

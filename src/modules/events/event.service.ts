@@ -2,7 +2,7 @@ import type { Updateable } from 'kysely';
 import type { EventsTable, EventStatus } from '../../infra/postgres/schema.js';
 import type { ReadCache } from '../../platform/cache.js';
 import { AppError, forbidden, notFound, type FieldError } from '../../platform/errors.js';
-import { cursorDate, decodeCursor, encodeCursor } from '../../platform/pagination.js';
+import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import type { Principal } from '../auth/auth.service.js';
 import type { VenueRepository } from '../venues/venue.repository.js';
 import { EventCacheKeys } from './event.cache-keys.js';
@@ -218,14 +218,10 @@ export class EventService {
       to: filters.to ? new Date(filters.to) : undefined,
       after: after && { startsAt: cursorDate(after.startsAt), id: after.id },
     });
-    const last = page.rows.at(-1);
-    return {
-      items: page.rows.map(toEventView),
-      nextCursor:
-        page.hasMore && last
-          ? encodeCursor({ startsAt: last.starts_at.toISOString(), id: last.id })
-          : null,
-    };
+    return toPage(page, toEventView, (row) => ({
+      startsAt: row.starts_at.toISOString(),
+      id: row.id,
+    }));
   }
 
   /** The event if the actor may change it: its organizer or an admin. */

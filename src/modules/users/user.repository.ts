@@ -56,12 +56,8 @@ export class UserRepository {
     }
     if (options.after) {
       const { createdAt, id } = options.after;
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '>', createdAt),
-          eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)]),
-        ]),
-      );
+      // A row-value comparison walks the (created_at, id) index in order.
+      query = query.where(sql<boolean>`(created_at, id) > (${createdAt}, ${id})`);
     }
     const rows = await query
       .orderBy('created_at')

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, VenuesTable } from '../../infra/postgres/schema.js';
 import type { VenueLayoutView } from './venue.schemas.js';
 
@@ -70,12 +70,8 @@ export class VenueRepository {
     if (options.city) query = query.where('city', '=', options.city);
     if (options.after) {
       const { createdAt, id } = options.after;
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '>', createdAt),
-          eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)]),
-        ]),
-      );
+      // A row-value comparison walks the (created_at, id) index in order.
+      query = query.where(sql<boolean>`(created_at, id) > (${createdAt}, ${id})`);
     }
     const rows = await query
       .orderBy('created_at')

@@ -1,5 +1,5 @@
 import { AppError, notFound } from '../../platform/errors.js';
-import { cursorDate, decodeCursor, encodeCursor } from '../../platform/pagination.js';
+import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import type { Principal } from '../auth/auth.service.js';
 import type { VenueRepository, VenueRow } from './venue.repository.js';
 import {
@@ -53,14 +53,10 @@ export class VenueService {
       city: query.city,
       after: after && { createdAt: cursorDate(after.createdAt), id: after.id },
     });
-    const last = page.rows.at(-1);
-    return {
-      items: page.rows.map(toSummary),
-      nextCursor:
-        page.hasMore && last
-          ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id })
-          : null,
-    };
+    return toPage(page, toSummary, (row) => ({
+      createdAt: row.created_at.toISOString(),
+      id: row.id,
+    }));
   }
 }
 
