@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'coverage', 'bench/results'] },
+  { ignores: ['node_modules', 'dist', 'data', 'coverage', 'bench/results', 'test-results'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,6 +9,8 @@ export default defineConfig({
     fileParallelism: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // CI also writes a JSON report, from which .ci/run prints one 'N passed, N failed' line.
+    reporters: process.env.VITEST_JSON_OUTPUT ? ['default', 'json'] : ['default'],
+    outputFile: { json: process.env.VITEST_JSON_OUTPUT ?? 'test-results/vitest.json' },
   },
 });
