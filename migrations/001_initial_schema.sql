@@ -1,6 +1,8 @@
 -- Evently's first schema. PostgreSQL is the source of truth for every correctness guarantee,
 -- so the invariants live here as constraints, not only in application code.
 
+-- Times are kept to the millisecond, the precision of a JavaScript Date, so a value read,
+-- put in a cursor and sent back compares equal to the stored one.
 CREATE TABLE users (
   id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   email         text NOT NULL CHECK (length(email) BETWEEN 3 AND 254),
@@ -10,8 +12,8 @@ CREATE TABLE users (
   disabled      boolean NOT NULL DEFAULT false,
   -- Bumped when a user's existing access tokens must stop working (disable, role change).
   token_epoch   integer NOT NULL DEFAULT 0 CHECK (token_epoch >= 0),
-  created_at    timestamptz NOT NULL DEFAULT now(),
-  updated_at    timestamptz NOT NULL DEFAULT now()
+  created_at    timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at    timestamptz(3) NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX users_email_unique ON users (lower(email));
 CREATE INDEX users_created_idx ON users (created_at, id);
@@ -22,10 +24,10 @@ CREATE TABLE auth_sessions (
   user_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
   ip           text,
   user_agent   text,
-  created_at   timestamptz NOT NULL DEFAULT now(),
-  last_used_at timestamptz NOT NULL DEFAULT now(),
-  expires_at   timestamptz NOT NULL,
-  revoked_at   timestamptz,
+  created_at   timestamptz(3) NOT NULL DEFAULT now(),
+  last_used_at timestamptz(3) NOT NULL DEFAULT now(),
+  expires_at   timestamptz(3) NOT NULL,
+  revoked_at   timestamptz(3),
   revoked_reason text
 );
 CREATE INDEX auth_sessions_user_idx ON auth_sessions (user_id) WHERE revoked_at IS NULL;
@@ -36,9 +38,9 @@ CREATE TABLE refresh_tokens (
   id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   session_id uuid NOT NULL REFERENCES auth_sessions (id) ON DELETE CASCADE,
   token_hash text NOT NULL UNIQUE,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  expires_at timestamptz NOT NULL,
-  used_at    timestamptz
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  expires_at timestamptz(3) NOT NULL,
+  used_at    timestamptz(3)
 );
 CREATE INDEX refresh_tokens_session_idx ON refresh_tokens (session_id);
 
@@ -46,7 +48,7 @@ CREATE INDEX refresh_tokens_session_idx ON refresh_tokens (session_id);
 CREATE TABLE revoked_access_tokens (
   jti        uuid PRIMARY KEY,
   user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  expires_at timestamptz NOT NULL
+  expires_at timestamptz(3) NOT NULL
 );
 CREATE INDEX revoked_access_tokens_expiry_idx ON revoked_access_tokens (expires_at);
 
@@ -58,7 +60,7 @@ CREATE TABLE venues (
   city       text NOT NULL,
   timezone   text NOT NULL,
   capacity   integer NOT NULL CHECK (capacity > 0),
-  created_at timestamptz NOT NULL DEFAULT now()
+  created_at timestamptz(3) NOT NULL DEFAULT now()
 );
 CREATE INDEX venues_created_idx ON venues (created_at, id);
 
@@ -88,15 +90,15 @@ CREATE TABLE events (
   name                 text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
   description          text NOT NULL DEFAULT '',
   city                 text,
-  starts_at            timestamptz NOT NULL,
-  ends_at              timestamptz NOT NULL,
+  starts_at            timestamptz(3) NOT NULL,
+  ends_at              timestamptz(3) NOT NULL,
   seating              text NOT NULL CHECK (seating IN ('reserved', 'general')),
   price_cents          integer NOT NULL CHECK (price_cents >= 0),
   currency             char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
   section_prices       jsonb NOT NULL DEFAULT '{}'::jsonb,
   max_tickets_per_user integer NOT NULL DEFAULT 10 CHECK (max_tickets_per_user BETWEEN 1 AND 100),
-  sales_start_at       timestamptz,
-  sales_end_at         timestamptz,
+  sales_start_at       timestamptz(3),
+  sales_end_at         timestamptz(3),
   status               text NOT NULL DEFAULT 'draft'
                          CHECK (status IN ('draft', 'published', 'cancelled')),
   -- Inventory counters: the booking path moves seats between them in the same transaction
@@ -105,10 +107,10 @@ CREATE TABLE events (
   available            integer NOT NULL CHECK (available >= 0),
   held                 integer NOT NULL DEFAULT 0 CHECK (held >= 0),
   sold                 integer NOT NULL DEFAULT 0 CHECK (sold >= 0),
-  created_at           timestamptz NOT NULL DEFAULT now(),
-  updated_at           timestamptz NOT NULL DEFAULT now(),
-  published_at         timestamptz,
-  cancelled_at         timestamptz,
+  created_at           timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at           timestamptz(3) NOT NULL DEFAULT now(),
+  published_at         timestamptz(3),
+  cancelled_at         timestamptz(3),
   CONSTRAINT events_inventory_balanced CHECK (available + held + sold = capacity),
   CONSTRAINT events_ends_after_start CHECK (ends_at > starts_at),
   CONSTRAINT events_sales_window CHECK (
@@ -148,9 +150,9 @@ CREATE TABLE holds (
   currency    char(3) NOT NULL,
   status      text NOT NULL DEFAULT 'active'
                 CHECK (status IN ('active', 'released', 'expired', 'converted')),
-  expires_at  timestamptz NOT NULL,
-  created_at  timestamptz NOT NULL DEFAULT now(),
-  released_at timestamptz
+  expires_at  timestamptz(3) NOT NULL,
+  created_at  timestamptz(3) NOT NULL DEFAULT now(),
+  released_at timestamptz(3)
 );
 CREATE INDEX holds_active_expiry_idx ON holds (expires_at) WHERE status = 'active';
 CREATE INDEX holds_user_event_idx ON holds (user_id, event_id) WHERE status = 'active';
@@ -173,10 +175,10 @@ CREATE TABLE bookings (
   refund_cents integer NOT NULL DEFAULT 0 CHECK (refund_cents >= 0 AND refund_cents <= total_cents),
   currency     char(3) NOT NULL,
   payment_ref  text,
-  created_at   timestamptz NOT NULL DEFAULT now(),
-  updated_at   timestamptz NOT NULL DEFAULT now(),
-  confirmed_at timestamptz,
-  cancelled_at timestamptz
+  created_at   timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at   timestamptz(3) NOT NULL DEFAULT now(),
+  confirmed_at timestamptz(3),
+  cancelled_at timestamptz(3)
 );
 CREATE INDEX bookings_user_status_idx ON bookings (user_id, status);
 CREATE INDEX bookings_event_created_idx ON bookings (event_id, created_at);
@@ -192,8 +194,8 @@ CREATE TABLE tickets (
   seat_id       uuid REFERENCES event_seats (id),
   code          text NOT NULL UNIQUE,
   status        text NOT NULL DEFAULT 'valid' CHECK (status IN ('valid', 'checked_in', 'cancelled')),
-  created_at    timestamptz NOT NULL DEFAULT now(),
-  checked_in_at timestamptz
+  created_at    timestamptz(3) NOT NULL DEFAULT now(),
+  checked_in_at timestamptz(3)
 );
 -- The last line of defence against a double sale: one live ticket per seat.
 CREATE UNIQUE INDEX tickets_live_seat_unique ON tickets (seat_id)
@@ -210,9 +212,9 @@ CREATE TABLE sagas (
   payload     jsonb NOT NULL DEFAULT '{}'::jsonb,
   attempts    integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
   last_error  text,
-  locked_until timestamptz,
-  created_at  timestamptz NOT NULL DEFAULT now(),
-  updated_at  timestamptz NOT NULL DEFAULT now()
+  locked_until timestamptz(3),
+  created_at  timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at  timestamptz(3) NOT NULL DEFAULT now()
 );
 CREATE INDEX sagas_unfinished_idx ON sagas (locked_until) WHERE status IN ('running', 'compensating');
 CREATE INDEX sagas_status_created_idx ON sagas (status, created_at, id);
@@ -225,8 +227,8 @@ CREATE TABLE outbox (
   aggregate_id   uuid NOT NULL,
   type           text NOT NULL,
   payload        jsonb NOT NULL,
-  created_at     timestamptz NOT NULL DEFAULT now(),
-  published_at   timestamptz,
+  created_at     timestamptz(3) NOT NULL DEFAULT now(),
+  published_at   timestamptz(3),
   attempts       integer NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_unpublished_idx ON outbox (id) WHERE published_at IS NULL;
@@ -238,15 +240,15 @@ CREATE TABLE idempotency_keys (
   request_hash text NOT NULL,
   status_code  integer,
   response     jsonb,
-  created_at   timestamptz NOT NULL DEFAULT now(),
-  expires_at   timestamptz NOT NULL,
+  created_at   timestamptz(3) NOT NULL DEFAULT now(),
+  expires_at   timestamptz(3) NOT NULL,
   PRIMARY KEY (user_id, scope, key)
 );
 CREATE INDEX idempotency_keys_expiry_idx ON idempotency_keys (expires_at);
 
 CREATE TABLE audit_log (
   id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  occurred_at timestamptz NOT NULL DEFAULT now(),
+  occurred_at timestamptz(3) NOT NULL DEFAULT now(),
   actor_id    uuid,
   actor_role  text,
   action      text NOT NULL,
@@ -281,7 +283,7 @@ CREATE TABLE notifications (
   title      text NOT NULL,
   body       text NOT NULL,
   data       jsonb NOT NULL DEFAULT '{}'::jsonb,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  read_at    timestamptz
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  read_at    timestamptz(3)
 );
 CREATE INDEX notifications_user_created_idx ON notifications (user_id, created_at DESC, id);

@@ -193,7 +193,8 @@ export class EventService {
   async listJson(viewer: Principal | undefined, filters: EventListFilters): Promise<JsonText> {
     const status = filters.status ?? 'published';
     if (status === 'draft') {
-      if (!viewer || (viewer.role !== 'organizer' && viewer.role !== 'admin')) {
+      if (!viewer) throw new AppError('UNAUTHENTICATED', 'Listing drafts needs a bearer token');
+      if (viewer.role !== 'organizer' && viewer.role !== 'admin') {
         throw forbidden('Only organizers and admins can list drafts');
       }
       return JSON.stringify(
