@@ -139,7 +139,13 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it('refuses an unknown role, an out-of-range limit and a forged cursor with 400', async () => {
-    for (const query of [{ role: 'superuser' }, { limit: 0 }, { limit: 101 }, { cursor: 'abc' }]) {
+    const queries: Array<Record<string, string | number>> = [
+      { role: 'superuser' },
+      { limit: 0 },
+      { limit: 101 },
+      { cursor: 'abc' },
+    ];
+    for (const query of queries) {
       const response = await listUsers(query);
       expect(response.statusCode).toBe(400);
       expect(response.json().code).toBe('VALIDATION_FAILED');
