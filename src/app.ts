@@ -3,7 +3,7 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Dependencies } from './composition.js';
 import { userAdminRoutes } from './modules/admin/user-admin.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
@@ -19,8 +19,8 @@ import { VERSION } from './version.js';
 export const API_PREFIX = '/api/v1';
 
 export interface AppOptions {
-  /** pino logger options, or false for silence (tests). */
-  logger?: boolean | object;
+  /** false silences request logging (tests); otherwise the composition's logger is used. */
+  logger?: false;
 }
 
 /** Builds the one Fastify application used by `evently serve` and by every test. */
@@ -30,7 +30,9 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: ['req.headers.authorization'] },
+    ...(options.logger === false
+      ? { logger: false }
+      : { loggerInstance: deps.logger as FastifyBaseLogger }),
     genReqId: requestIdFor,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openEmbedded, connectPostgres, type Database } from './infra/postgres/database.js';
 import { MemoryPubSub, NoSharedCache } from './infra/memory/memory-cache-store.js';
@@ -24,6 +25,7 @@ import type { TokenDenylist } from './platform/ports/token-denylist.js';
 
 export interface Dependencies {
   config: Config;
+  logger: Logger;
   database: Database;
   metrics: HttpMetrics;
   cache: ReadCache;
@@ -103,6 +105,11 @@ export async function createDependencies(
   database: Database,
   options: CompositionOptions = {},
 ): Promise<Dependencies> {
+  const logger = pino({
+    level: config.logLevel,
+    // Tokens and passwords never reach the logs.
+    redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken'],
+  });
   const infra = infrastructure(config, options.redisNamespace ?? 'evently:');
   const users = new UserRepository(database.db);
   const hasher = new PasswordHasher(config.bcryptCost);
@@ -116,10 +123,15 @@ export async function createDependencies(
     config.refreshTokenTtlSeconds,
   );
   const venueRepository = new VenueRepository(database.db);
-  const cache = new ReadCache(infra.sharedCache, infra.pubsub, {
-    localTtlMs: config.localCacheTtlMs,
-    sharedTtlSeconds: config.cacheTtlSeconds,
-  });
+  const cache = new ReadCache(
+    infra.sharedCache,
+    infra.pubsub,
+    {
+      localTtlMs: config.localCacheTtlMs,
+      sharedTtlSeconds: config.cacheTtlSeconds,
+    },
+    (error) => logger.warn({ err: error }, 'shared cache unavailable; reading through'),
+  );
   await cache.start();
   // The denylist is a cache of PostgreSQL's revocations: fill it now, and again whenever
   // Redis comes back (it keeps nothing across a restart).
@@ -128,6 +140,7 @@ export async function createDependencies(
 
   return {
     config,
+    logger,
     database,
     metrics: createMetrics(),
     cache,
