@@ -119,6 +119,96 @@ export interface EventSeatsTable {
   sort_key: number;
 }
 
+export type HoldStatus = 'active' | 'released' | 'expired' | 'converted';
+export type BookingStatus = 'pending' | 'confirmed' | 'cancelled' | 'failed';
+export type SagaStatus = 'running' | 'compensating' | 'completed' | 'compensated' | 'failed';
+
+export interface HoldsTable {
+  id: string;
+  event_id: string;
+  user_id: string;
+  quantity: number;
+  total_cents: number;
+  currency: string;
+  status: ColumnType<HoldStatus, HoldStatus | undefined, HoldStatus>;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+  released_at: NullableTimestamp;
+}
+
+export interface HoldSeatsTable {
+  hold_id: string;
+  seat_id: string;
+}
+
+export interface BookingsTable {
+  id: string;
+  event_id: string;
+  user_id: string;
+  hold_id: string | null;
+  status: ColumnType<BookingStatus, BookingStatus | undefined, BookingStatus>;
+  quantity: number;
+  total_cents: number;
+  refund_cents: ColumnType<number, number | undefined, number>;
+  currency: string;
+  payment_ref: string | null;
+  failure_code: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  confirmed_at: NullableTimestamp;
+  cancelled_at: NullableTimestamp;
+}
+
+export interface TicketsTable {
+  id: Generated<string>;
+  booking_id: string;
+  event_id: string;
+  seat_id: string | null;
+  code: string;
+  status: ColumnType<'valid' | 'checked_in' | 'cancelled', 'valid' | undefined, 'valid' | 'checked_in' | 'cancelled'>;
+  created_at: CreatedAt;
+  checked_in_at: NullableTimestamp;
+}
+
+export interface SagasTable {
+  id: Generated<string>;
+  type: string;
+  booking_id: string | null;
+  status: ColumnType<SagaStatus, SagaStatus | undefined, SagaStatus>;
+  step: string;
+  payload: JSONColumnType<Record<string, unknown>, string, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  locked_until: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  finished_at: NullableTimestamp;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  message_id: Generated<string>;
+  aggregate_type: string;
+  aggregate_id: string;
+  type: string;
+  payload: JSONColumnType<Record<string, unknown>, string, string>;
+  created_at: CreatedAt;
+  published_at: NullableTimestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string;
+  scope: string;
+  key: string;
+  request_hash: string;
+  status_code: number | null;
+  response: ColumnType<unknown, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  locked_until: NullableTimestamp;
+}
+
 export interface AuditLogTable {
   id: Generated<string>;
   occurred_at: CreatedAt;
@@ -149,6 +239,13 @@ export interface DB {
   venue_rows: VenueRowsTable;
   events: EventsTable;
   event_seats: EventSeatsTable;
+  holds: HoldsTable;
+  hold_seats: HoldSeatsTable;
+  bookings: BookingsTable;
+  tickets: TicketsTable;
+  sagas: SagasTable;
+  outbox: OutboxTable;
+  idempotency_keys: IdempotencyKeysTable;
   audit_log: AuditLogTable;
   schema_migrations: SchemaMigrationsTable;
 }

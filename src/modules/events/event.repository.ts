@@ -31,8 +31,8 @@ export class EventRepository {
     return this.db.insertInto('events').values(event).returningAll().executeTakeFirstOrThrow();
   }
 
-  findById(id: string): Promise<EventRow | undefined> {
-    return this.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+  findById(id: string, executor: Kysely<DB> = this.db): Promise<EventRow | undefined> {
+    return executor.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   async list(options: EventListOptions): Promise<{ rows: EventRow[]; hasMore: boolean }> {

@@ -1,0 +1,111 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DB, HoldsTable } from '../../infra/postgres/schema.js';
+
+export type HoldRow = Selectable<HoldsTable>;
+
+export class HoldRepository {
+  /**
+   * Serializes one user's hold attempts on one event (a transaction-scoped advisory lock), so
+   * the per-user ticket limit cannot be raced past by parallel requests.
+   */
+  async lockUserOnEvent(trx: Kysely<DB>, userId: string, eventId: string): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${userId}:${eventId}`}, 0))`.execute(trx);
+  }
+
+  /** Tickets a user has on an event: live holds plus confirmed bookings. */
+  async ticketsOfUser(trx: Kysely<DB>, userId: string, eventId: string, now: Date): Promise<number> {
+    const { rows } = await sql<{ n: number }>`
+      SELECT (
+        COALESCE((SELECT SUM(quantity) FROM holds
+                  WHERE user_id = ${userId} AND event_id = ${eventId}
+                    AND status = 'active' AND expires_at > ${now}), 0)
+      + COALESCE((SELECT SUM(quantity) FROM bookings
+                  WHERE user_id = ${userId} AND event_id = ${eventId} AND status = 'confirmed'), 0)
+      )::int AS n`.execute(trx);
+    return rows[0]?.n ?? 0;
+  }
+
+  insert(trx: Kysely<DB>, hold: Omit<HoldRow, 'status' | 'created_at' | 'released_at'>): Promise<HoldRow> {
+    return trx.insertInto('holds').values(hold).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async insertSeats(trx: Kysely<DB>, holdId: string, seatIds: string[]): Promise<void> {
+    if (seatIds.length === 0) return;
+    await trx
+      .insertInto('hold_seats')
+      .values(seatIds.map((seat_id) => ({ hold_id: holdId, seat_id })))
+      .execute();
+  }
+
+  findById(db: Kysely<DB>, id: string): Promise<HoldRow | undefined> {
+    return db.selectFrom('holds').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async seatIds(db: Kysely<DB>, holdId: string): Promise<string[]> {
+    const rows = await db.selectFrom('hold_seats').select('seat_id').where('hold_id', '=', holdId).execute();
+    return rows.map((r) => r.seat_id);
+  }
+
+  /** Locks an active hold for a state change; undefined when it is not active any more. */
+  lockActive(trx: Kysely<DB>, holdId: string): Promise<HoldRow | undefined> {
+    return trx
+      .selectFrom('holds')
+      .selectAll()
+      .where('id', '=', holdId)
+      .where('status', '=', 'active')
+      .forUpdate()
+      .executeTakeFirst();
+  }
+
+  async setStatus(
+    trx: Kysely<DB>,
+    holdId: string,
+    status: 'released' | 'expired' | 'converted',
+    now: Date,
+  ): Promise<void> {
+    await trx
+      .updateTable('holds')
+      .set({ status, released_at: status === 'converted' ? null : now })
+      .where('id', '=', holdId)
+      .execute();
+  }
+
+  /**
+   * Active holds past their expiry, locked for release. Rows another transaction is working
+   * on are skipped, so sweepers on many instances never release one hold twice.
+   */
+  async lockExpired(
+    trx: Kysely<DB>,
+    now: Date,
+    scope: { eventId?: string; seatIds?: string[]; limit: number },
+  ): Promise<HoldRow[]> {
+    let query = trx
+      .selectFrom('holds')
+      .selectAll()
+      .where('status', '=', 'active')
+      .where('expires_at', '<=', now);
+    if (scope.eventId) query = query.where('event_id', '=', scope.eventId);
+    if (scope.seatIds) {
+      const seatIds = scope.seatIds;
+      query = query.where('id', 'in', (eb) =>
+        eb
+          .selectFrom('event_seats')
+          .select('hold_id')
+          .where('id', 'in', seatIds)
+          .where('hold_id', 'is not', null)
+          .$narrowType<{ hold_id: string }>(),
+      );
+    }
+    return query.orderBy('expires_at').limit(scope.limit).forUpdate().skipLocked().execute();
+  }
+
+  async activeCount(db: Kysely<DB>, now: Date): Promise<number> {
+    const row = await db
+      .selectFrom('holds')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'active')
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+}

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../infra/postgres/schema.js';
+import type { ReadCache } from '../../platform/cache.js';
+import type { Clock } from '../../platform/clock.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import { writeOutbox } from '../../platform/outbox.js';
+import type { InventoryGate } from '../../platform/ports/inventory-gate.js';
+import type { Principal } from '../auth/auth.service.js';
+import { EventCacheKeys } from '../events/event.cache-keys.js';
+import type { EventRepository, EventRow } from '../events/event.repository.js';
+import type { BookingMetrics } from '../bookings/booking.metrics.js';
+import type { HoldReleaser, ReleasedHold } from './hold-releaser.js';
+import type { HoldRepository, HoldRow } from './hold.repository.js';
+import type { CreateHoldInput, HoldView } from './hold.schemas.js';
+import type { InventoryRepository } from './inventory.repository.js';
+
+export interface HoldSettings {
+  ttlSeconds: number;
+}
+
+export class HoldService {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly holds: HoldRepository,
+    private readonly inventory: InventoryRepository,
+    private readonly releaser: HoldReleaser,
+    private readonly events: EventRepository,
+    private readonly gate: InventoryGate,
+    private readonly cache: ReadCache,
+    private readonly clock: Clock,
+    private readonly metrics: BookingMetrics,
+    private readonly settings: HoldSettings,
+  ) {}
+
+  /**
+   * Holds seats (reserved) or a quantity (general admission) for `ttlSeconds`, all or nothing.
+   * The gate may turn a request away early; the transaction below is what guarantees.
+   */
+  async create(actor: Principal, eventId: string, input: CreateHoldInput): Promise<HoldView> {
+    const quantity = 'seatIds' in input ? input.seatIds.length : input.quantity;
+    const admission = await this.admit(eventId, actor.userId, quantity);
+    if (admission === 'sold_out') {
+      this.metrics.operation('hold', 'sold_out');
+      throw new AppError('SOLD_OUT', 'Not enough tickets left for this request');
+    }
+    if (admission === 'busy') {
+      this.metrics.operation('hold', 'busy');
+      throw new AppError('HOLD_IN_PROGRESS', 'Another hold request of yours for this event is running');
+    }
+    try {
+      const result = await this.db.transaction().execute((trx) => this.holdInTransaction(trx, actor, eventId, input));
+      await this.afterChange(eventId, result.available);
+      this.metrics.operation('hold', 'success');
+      return result.view;
+    } catch (error) {
+      this.metrics.operation('hold', error instanceof AppError ? error.code.toLowerCase() : 'error');
+      throw error;
+    } finally {
+      if (admission === 'admit') await this.gate.done(eventId, actor.userId).catch(() => undefined);
+    }
+  }
+
+  /** The holder gives the hold up; its seats are available at once. */
+  async release(actor: Principal, holdId: string): Promise<void> {
+    const released = await this.db.transaction().execute(async (trx) => {
+      const hold = await this.holds.findById(trx, holdId);
+      if (!hold || (hold.user_id !== actor.userId && actor.role !== 'admin')) throw notFound('Hold');
+      const locked = await this.holds.lockActive(trx, holdId);
+      if (!locked) {
+        throw new AppError('INVALID_STATE', `The hold is ${hold.status === 'active' ? 'changing' : hold.status}`);
+      }
+      return this.releaser.release(trx, locked, 'released', this.clock.now());
+    });
+    await this.afterRelease([released]);
+  }
+
+  /** Releases expired holds (the sweeper); returns how many. */
+  async releaseExpired(limit = 200): Promise<number> {
+    const released = await this.db
+      .transaction()
+      .execute((trx) => this.releaser.releaseExpired(trx, this.clock.now(), { limit }));
+    await this.afterRelease(released);
+    return released.length;
+  }
+
+  async activeHolds(): Promise<number> {
+    return this.holds.activeCount(this.db, this.clock.now());
+  }
+
+  async afterRelease(released: ReleasedHold[]): Promise<void> {
+    const events = new Set(released.map((r) => r.eventId));
+    for (const eventId of events) {
+      const event = await this.events.findById(eventId);
+      await this.afterChange(eventId, event?.available);
+    }
+  }
+
+  private async admit(eventId: string, userId: string, quantity: number) {
+    try {
+      return await this.gate.admit(eventId, userId, quantity);
+    } catch {
+      // The gate is an accelerator; without it every request goes to the database.
+      return 'unchecked' as const;
+    }
+  }
+
+  private async afterChange(eventId: string, available: number | undefined): Promise<void> {
+    if (available !== undefined) await this.gate.remember(eventId, available).catch(() => undefined);
+    await this.cache.invalidate(EventCacheKeys.forEvent(eventId));
+  }
+
+  private async holdInTransaction(
+    trx: Kysely<DB>,
+    actor: Principal,
+    eventId: string,
+    input: CreateHoldInput,
+  ): Promise<{ view: HoldView; available: number }> {
+    const now = this.clock.now();
+    await this.holds.lockUserOnEvent(trx, actor.userId, eventId);
+    const event = await this.events.findById(eventId, trx);
+    if (!event || event.status === 'draft') throw notFound('Event');
+    assertOnSale(event, now);
+
+    const reserved = 'seatIds' in input;
+    if (reserved !== (event.seating === 'reserved')) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        reserved ? 'This event is general admission: ask for a quantity' : 'This event has reserved seats: ask for seatIds',
+        { errors: [{ field: reserved ? 'seatIds' : 'quantity', message: `not accepted for ${event.seating} seating` }] },
+      );
+    }
+    const quantity = 'seatIds' in input ? input.seatIds.length : input.quantity;
+    const owned = await this.holds.ticketsOfUser(trx, actor.userId, eventId, now);
+    if (owned + quantity > event.max_tickets_per_user) {
+      throw new AppError(
+        'TICKET_LIMIT_EXCEEDED',
+        `At most ${event.max_tickets_per_user} tickets per person; you have ${owned}`,
+      );
+    }
+
+    const holdId = randomUUID();
+    const expiresAt = new Date(now.getTime() + this.settings.ttlSeconds * 1000);
+    let seatIds: string[] = [];
+    let totalCents: number;
+    if ('seatIds' in input) {
+      // Seats whose hold has expired are freed first: an expired hold never blocks anyone.
+      await this.releaser.releaseExpired(trx, now, { seatIds: input.seatIds, limit: input.seatIds.length });
+      const seats = await this.inventory.lockAvailableSeats(trx, eventId, input.seatIds);
+      if (seats.length < input.seatIds.length) {
+        const got = new Set(seats.map((s) => s.id));
+        const existing = new Set(await this.inventory.existingSeatIds(trx, eventId, input.seatIds));
+        const unknown = input.seatIds.filter((id) => !existing.has(id));
+        if (unknown.length > 0) {
+          throw new AppError('VALIDATION_FAILED', 'Some seats are not seats of this event', {
+            errors: unknown.map((id) => ({ field: 'seatIds', message: `${id} is not a seat of this event` })),
+          });
+        }
+        throw new AppError('SEAT_UNAVAILABLE', 'Some of the seats are already held or sold', {
+          unavailableSeatIds: input.seatIds.filter((id) => !got.has(id)),
+        });
+      }
+      seatIds = seats.map((s) => s.id);
+      totalCents = seats.reduce((sum, s) => sum + s.price_cents, 0);
+    } else {
+      totalCents = input.quantity * event.price_cents;
+    }
+
+    await this.holds.insert(trx, {
+      id: holdId,
+      event_id: eventId,
+      user_id: actor.userId,
+      quantity,
+      total_cents: totalCents,
+      currency: event.currency,
+      expires_at: expiresAt,
+    });
+    if (!reserved) {
+      await this.releaser.releaseExpired(trx, now, { eventId, limit: 100 });
+    } else {
+      await this.inventory.markSeatsHeld(trx, holdId, seatIds);
+      await this.holds.insertSeats(trx, holdId, seatIds);
+    }
+    if (!(await this.inventory.holdCapacity(trx, eventId, quantity))) {
+      throw new AppError('SOLD_OUT', `Fewer than ${quantity} tickets are left`);
+    }
+    await writeOutbox(trx, [
+      {
+        type: 'seats.held',
+        aggregateType: 'event',
+        aggregateId: eventId,
+        payload: { holdId, eventId, userId: actor.userId, seatIds, quantity, expiresAt: expiresAt.toISOString() },
+      },
+    ]);
+    const after = await this.events.findById(eventId, trx);
+    return {
+      view: {
+        id: holdId,
+        eventId,
+        seatIds,
+        quantity,
+        totalCents,
+        currency: event.currency,
+        expiresAt: expiresAt.toISOString(),
+      },
+      available: after?.available ?? 0,
+    };
+  }
+}
+
+function assertOnSale(event: EventRow, now: Date): void {
+  if (event.status === 'cancelled') throw new AppError('SALES_CLOSED', 'The event was cancelled');
+  const opens = event.sales_start_at;
+  const closes = event.sales_end_at ?? event.starts_at;
+  if (opens && now < opens) {
+    throw new AppError('SALES_CLOSED', `Sales open at ${opens.toISOString()}`);
+  }
+  if (now >= closes) throw new AppError('SALES_CLOSED', 'Sales for this event have ended');
+}
+
+export function toHoldView(hold: HoldRow, seatIds: string[]): HoldView {
+  return {
+    id: hold.id,
+    eventId: hold.event_id,
+    seatIds,
+    quantity: hold.quantity,
+    totalCents: hold.total_cents,
+    currency: hold.currency,
+    expiresAt: hold.expires_at.toISOString(),
+  };
+}

@@ -1,0 +1,52 @@
+import {
+  PaymentUnavailableError,
+  type ChargeRecord,
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentGateway,
+  type RefundRequest,
+} from './payment-gateway.js';
+
+/** Talks to a payment provider over HTTP (the shipped simulator speaks the same protocol). */
+export class HttpPaymentGateway implements PaymentGateway {
+  constructor(private readonly baseUrl: string) {}
+
+  async charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult> {
+    const response = await this.send('POST', '/charges', request, signal);
+    const body = (await response.json()) as { chargeId?: string; reason?: string };
+    if (response.status === 402) return { outcome: 'declined', reason: body.reason ?? 'declined' };
+    if (response.ok && body.chargeId) return { outcome: 'succeeded', chargeId: body.chargeId };
+    throw new PaymentUnavailableError(`provider answered ${response.status}`, 'provider_error');
+  }
+
+  async refund(request: RefundRequest, signal?: AbortSignal): Promise<{ refundId: string }> {
+    const response = await this.send('POST', '/refunds', request, signal);
+    const body = (await response.json()) as { refundId?: string };
+    if (response.ok && body.refundId) return { refundId: body.refundId };
+    throw new PaymentUnavailableError(`provider answered ${response.status}`, 'provider_error');
+  }
+
+  async findCharge(idempotencyKey: string, signal?: AbortSignal): Promise<ChargeRecord | null> {
+    const response = await this.send('GET', `/charges/${encodeURIComponent(idempotencyKey)}`, undefined, signal);
+    if (response.status === 404) return null;
+    if (!response.ok) throw new PaymentUnavailableError(`provider answered ${response.status}`, 'provider_error');
+    return (await response.json()) as ChargeRecord;
+  }
+
+  private async send(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+    try {
+      return await fetch(new URL(path, this.baseUrl), {
+        method,
+        signal,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new PaymentUnavailableError(
+        `provider unreachable: ${error instanceof Error ? error.message : 'error'}`,
+        'unreachable',
+      );
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/** What a payment provider can answer to a charge. A decline is an answer, not an error. */
+export type ChargeResult =
+  | { outcome: 'succeeded'; chargeId: string }
+  | { outcome: 'declined'; reason: string };
+
+export interface ChargeRequest {
+  /** The booking id: a provider charges one key at most once, however often it is asked. */
+  idempotencyKey: string;
+  amountCents: number;
+  currency: string;
+  token: string;
+}
+
+export interface RefundRequest {
+  idempotencyKey: string;
+  chargeId: string;
+  amountCents: number;
+}
+
+export interface ChargeRecord {
+  chargeId: string;
+  status: 'succeeded' | 'refunded';
+  amountCents: number;
+}
+
+/**
+ * The provider could not give an answer: an error on its side, a timeout, no connection, or
+ * our circuit breaker refusing to call it. Whether money moved is unknown until asked again.
+ */
+export class PaymentUnavailableError extends Error {
+  override name = 'PaymentUnavailableError';
+  constructor(
+    message: string,
+    readonly reason: 'provider_error' | 'timeout' | 'circuit_open' | 'unreachable',
+  ) {
+    super(message);
+  }
+}
+
+export interface PaymentGateway {
+  charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult>;
+  refund(request: RefundRequest, signal?: AbortSignal): Promise<{ refundId: string }>;
+  /** The charge made under this key, if any (to settle an unknown outcome). */
+  findCharge(idempotencyKey: string, signal?: AbortSignal): Promise<ChargeRecord | null>;
+}
