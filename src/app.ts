@@ -7,7 +7,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Dependencies } from './composition.js';
 import { userAdminRoutes } from './modules/admin/user-admin.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
+import { sagaAdminRoutes } from './modules/admin/saga-admin.routes.js';
+import { bookingRoutes } from './modules/bookings/booking.routes.js';
 import { eventRoutes } from './modules/events/event.routes.js';
+import { holdRoutes } from './modules/holds/hold.routes.js';
 import { venueRoutes } from './modules/venues/venue.routes.js';
 import { registerErrorHandling } from './platform/error-handler.js';
 import { registerHealthRoutes } from './platform/health.js';
@@ -96,6 +99,10 @@ export async function buildApp(
       await api.register(venueRoutes(services.venues, guards));
       await api.register(eventRoutes(services.events, guards));
       await api.register(userAdminRoutes(services.userAdmin, guards));
+      const { booking } = deps;
+      await api.register(holdRoutes(booking.holds, booking.idempotency, guards));
+      await api.register(bookingRoutes(booking.bookings, booking.idempotency, guards));
+      await api.register(sagaAdminRoutes(booking.sagas, guards));
     },
     { prefix: API_PREFIX },
   );

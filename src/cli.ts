@@ -3,6 +3,7 @@ import { createDependencies, openDatabase } from './composition.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrate } from './infra/postgres/migrator.js';
 import { startServer, stopOnSignals } from './main.js';
+import { buildPaymentSimulator } from './modules/payments/payment-simulator.js';
 import { seedDemo } from './seed/demo-seed.js';
 
 const USAGE = `Usage: evently <command>
@@ -13,6 +14,8 @@ Commands:
   seed-demo      create the demo accounts, venue and events (idempotent)
   create-admin   --email <email> [--name <name>]; the password comes from ADMIN_PASSWORD
                  or, when that is unset, from standard input
+  payments-sim   [--port 4010] [--host 127.0.0.1] [--latency-ms 0] [--failure-rate 0]
+                 [--slow-ms 10000]: a payment provider simulator for PAYMENTS_URL
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -89,6 +92,36 @@ async function main(argv: string[]): Promise<void> {
         });
         console.log(created ? `Created admin ${email}` : `${email} is now an admin`);
       });
+      return;
+    }
+    case 'payments-sim': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          port: { type: 'string', default: '4010' },
+          host: { type: 'string', default: '127.0.0.1' },
+          'latency-ms': { type: 'string', default: '0' },
+          'failure-rate': { type: 'string', default: '0' },
+          'slow-ms': { type: 'string', default: '10000' },
+        },
+      });
+      const number = (name: string, text: string, max: number) => {
+        const value = Number(text);
+        if (!Number.isFinite(value) || value < 0 || value > max) {
+          throw new ConfigError(`--${name} must be a number between 0 and ${max}`);
+        }
+        return value;
+      };
+      const { app } = buildPaymentSimulator({
+        latencyMs: number('latency-ms', values['latency-ms'], 600_000),
+        failureRate: number('failure-rate', values['failure-rate'], 1),
+        slowMs: number('slow-ms', values['slow-ms'], 600_000),
+      });
+      const address = await app.listen({ port: number('port', values.port, 65535), host: values.host });
+      console.log(`Payment simulator listening on ${address} (ledger at ${address}/ledger)`);
+      const stop = () => void app.close().then(() => process.exit(0));
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
       return;
     }
     case 'help':

@@ -16,7 +16,13 @@ import { EventService } from './modules/events/event.service.js';
 import { UserRepository } from './modules/users/user.repository.js';
 import { VenueRepository } from './modules/venues/venue.repository.js';
 import { VenueService } from './modules/venues/venue.service.js';
+import { createBookingModule, type BookingModule } from './modules/bookings/booking.module.js';
+import type { PaymentGateway } from './modules/payments/payment-gateway.js';
+import { MemoryInventoryGate } from './infra/memory/memory-inventory-gate.js';
+import { RedisInventoryGate } from './infra/redis/redis-inventory-gate.js';
 import { createAuthGuards, type AuthGuards } from './platform/auth-guard.js';
+import { systemClock, type Clock } from './platform/clock.js';
+import type { InventoryGate } from './platform/ports/inventory-gate.js';
 import { ReadCache } from './platform/cache.js';
 import type { DependencyCheck } from './platform/health.js';
 import { createMetrics, type HttpMetrics } from './platform/metrics.js';
@@ -31,12 +37,16 @@ export interface Dependencies {
   cache: ReadCache;
   guards: AuthGuards;
   healthChecks: DependencyCheck[];
+  clock: Clock;
   services: {
     auth: AuthService;
     userAdmin: UserAdminService;
     venues: VenueService;
     events: EventService;
   };
+  booking: BookingModule;
+  /** Starts the background loops (hold sweeper, saga recovery); `evently serve` does. */
+  startWorkers(): void;
   /** Releases every connection this composition opened (the database included). */
   close(): Promise<void>;
 }
@@ -44,6 +54,10 @@ export interface Dependencies {
 export interface CompositionOptions {
   /** Prefix for every Redis key and channel, so deployments (and test files) can share a Redis. */
   redisNamespace?: string;
+  /** Tests move time by hand. */
+  clock?: Clock;
+  /** Tests may put their own provider behind the resilience policies. */
+  paymentGateway?: PaymentGateway;
 }
 
 /** Opens the configured database: PostgreSQL when DATABASE_URL is set, else embedded PGlite. */
@@ -53,8 +67,12 @@ export function openDatabase(config: Config): Promise<Database> {
     : openEmbedded(config.dataDir);
 }
 
+// A user's fast-path lock outlives a normal hold transaction; remembered inventory is short-lived.
+const GATE_SETTINGS = { lockMs: 2000, rememberSeconds: 5 };
+
 interface Infrastructure {
   denylist: TokenDenylist;
+  gate: InventoryGate;
   sharedCache: CacheStore;
   pubsub: PubSub;
   checks: DependencyCheck[];
@@ -66,6 +84,7 @@ function infrastructure(config: Config, namespace: string): Infrastructure {
   if (!config.redisUrl) {
     return {
       denylist: new MemoryTokenDenylist(),
+      gate: new MemoryInventoryGate(GATE_SETTINGS),
       sharedCache: new NoSharedCache(),
       pubsub: new MemoryPubSub(),
       checks: [],
@@ -82,6 +101,7 @@ function infrastructure(config: Config, namespace: string): Infrastructure {
   const pubsub = new RedisPubSub(redis, subscriber, namespace);
   return {
     denylist: new RedisTokenDenylist(redis),
+    gate: new RedisInventoryGate(redis, GATE_SETTINGS),
     sharedCache: new RedisCacheStore(redis),
     pubsub,
     checks: [{ name: 'redis', required: true, check: async () => void (await redis.ping()) }],
@@ -123,6 +143,9 @@ export async function createDependencies(
     config.refreshTokenTtlSeconds,
   );
   const venueRepository = new VenueRepository(database.db);
+  const eventRepository = new EventRepository(database.db);
+  const clock = options.clock ?? systemClock;
+  const metrics = createMetrics();
   const cache = new ReadCache(
     infra.sharedCache,
     infra.pubsub,
@@ -137,12 +160,25 @@ export async function createDependencies(
   // Redis comes back (it keeps nothing across a restart).
   await auth.restoreDenylist();
   infra.onReconnect(() => void auth.restoreDenylist().catch(() => undefined));
+  const booking = createBookingModule({
+    config,
+    db: database.db,
+    events: eventRepository,
+    cache,
+    gate: infra.gate,
+    clock,
+    logger,
+    registry: metrics.registry,
+    paymentGateway: options.paymentGateway,
+  });
 
   return {
     config,
     logger,
     database,
-    metrics: createMetrics(),
+    metrics,
+    clock,
+    booking,
     cache,
     guards: createAuthGuards(auth),
     healthChecks: [
@@ -153,14 +189,21 @@ export async function createDependencies(
           void (await database.db.selectFrom('users').select('id').limit(1).execute()),
       },
       ...infra.checks,
+      ...booking.healthChecks,
     ],
     services: {
       auth,
       userAdmin: new UserAdminService(users, auth, hasher),
       venues: new VenueService(venueRepository),
-      events: new EventService(new EventRepository(database.db), venueRepository, cache),
+      events: new EventService(eventRepository, venueRepository, cache, (eventId) =>
+        booking.bookings.cancelEvent(eventId),
+      ),
+    },
+    startWorkers() {
+      for (const loop of booking.loops) loop.start();
     },
     async close() {
+      for (const loop of booking.loops) await loop.stop();
       await infra.close();
       await database.close();
     },

@@ -43,6 +43,14 @@ const EnvSchema = Type.Object({
   BODY_LIMIT_BYTES: Int(1024, 10 * 1024 * 1024),
   CACHE_TTL_SECONDS: Int(0, 3600),
   LOCAL_CACHE_TTL_MS: Int(0, 60000),
+  PAYMENT_TIMEOUT_MS: Int(10, 120_000),
+  PAYMENT_BREAKER_RESET_MS: Int(10, 3_600_000),
+  PAYMENT_BREAKER_THRESHOLD: Int(1, 1000),
+  PAYMENT_SIM_SLOW_MS: Int(0, 600_000),
+  SAGA_LEASE_MS: Int(100, 3_600_000),
+  SAGA_RETRY_DELAY_MS: Int(10, 3_600_000),
+  SAGA_RECOVERY_INTERVAL_MS: Int(10, 3_600_000),
+  HOLD_SWEEP_INTERVAL_MS: Int(10, 3_600_000),
   SEED_DEMO: Type.Optional(Bool),
   TRUST_PROXY: Bool,
 });
@@ -63,6 +71,14 @@ const DEFAULTS: Record<string, string> = {
   CACHE_TTL_SECONDS: '30',
   LOCAL_CACHE_TTL_MS: '1000',
   TRUST_PROXY: 'false',
+  PAYMENT_TIMEOUT_MS: '5000',
+  PAYMENT_BREAKER_RESET_MS: '60000',
+  PAYMENT_BREAKER_THRESHOLD: '5',
+  PAYMENT_SIM_SLOW_MS: '10000',
+  SAGA_LEASE_MS: '30000',
+  SAGA_RETRY_DELAY_MS: '2000',
+  SAGA_RECOVERY_INTERVAL_MS: '2000',
+  HOLD_SWEEP_INTERVAL_MS: '5000',
 };
 
 const INTEGER_KEYS = new Set([
@@ -75,6 +91,14 @@ const INTEGER_KEYS = new Set([
   'BODY_LIMIT_BYTES',
   'CACHE_TTL_SECONDS',
   'LOCAL_CACHE_TTL_MS',
+  'PAYMENT_TIMEOUT_MS',
+  'PAYMENT_BREAKER_RESET_MS',
+  'PAYMENT_BREAKER_THRESHOLD',
+  'PAYMENT_SIM_SLOW_MS',
+  'SAGA_LEASE_MS',
+  'SAGA_RETRY_DELAY_MS',
+  'SAGA_RECOVERY_INTERVAL_MS',
+  'HOLD_SWEEP_INTERVAL_MS',
 ]);
 
 type Env = Static<typeof EnvSchema>;
@@ -107,6 +131,14 @@ export interface Config {
   localCacheTtlMs: number;
   seedDemo: boolean;
   trustProxy: boolean;
+  payments: {
+    timeoutMs: number;
+    breakerResetMs: number;
+    breakerThreshold: number;
+    simulatedSlowMs: number;
+  };
+  sagas: { leaseMs: number; retryDelayMs: number; recoveryIntervalMs: number };
+  holdSweepIntervalMs: number;
 }
 
 /**
@@ -161,6 +193,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // The demo is for the embedded newcomer path; a real database is never seeded unasked.
     seedDemo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !env.DATABASE_URL,
     trustProxy: env.TRUST_PROXY === 'true',
+    payments: {
+      timeoutMs: env.PAYMENT_TIMEOUT_MS,
+      breakerResetMs: env.PAYMENT_BREAKER_RESET_MS,
+      breakerThreshold: env.PAYMENT_BREAKER_THRESHOLD,
+      simulatedSlowMs: env.PAYMENT_SIM_SLOW_MS,
+    },
+    sagas: {
+      leaseMs: env.SAGA_LEASE_MS,
+      retryDelayMs: env.SAGA_RETRY_DELAY_MS,
+      recoveryIntervalMs: env.SAGA_RECOVERY_INTERVAL_MS,
+    },
+    holdSweepIntervalMs: env.HOLD_SWEEP_INTERVAL_MS,
   };
 }
 

@@ -24,6 +24,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
   const demo = config.seedDemo ? await seedDemo(deps) : [];
   await app.listen({ port: config.port, host: config.host });
+  // Sweeps expired holds and resumes sagas a previous process left unfinished.
+  deps.startWorkers();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}`;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../infra/postgres/schema.js';
 import type { Clock } from './clock.js';
-import { AppError } from './errors.js';
+import { AppError, type ErrorCode } from './errors.js';
 
 export interface IdempotencyScope {
   userId: string;
@@ -72,19 +72,31 @@ export class IdempotencyStore {
       }
       if (row.status_code !== null) return { statusCode: row.status_code, body: row.response };
       if (Date.now() > deadline) {
-        throw new AppError('SERVICE_UNAVAILABLE', 'The first request with this key is still running', {
-          headers: { 'retry-after': '1' },
-        });
+        throw new AppError(
+          'SERVICE_UNAVAILABLE',
+          'The first request with this key is still running',
+          {
+            headers: { 'retry-after': '1' },
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
 
   /** Stores the outcome; pass the transaction that made the effect when there is one. */
-  async complete(id: IdempotencyScope, response: StoredResponse, trx: Kysely<DB> = this.db): Promise<void> {
+  async complete(
+    id: IdempotencyScope,
+    response: StoredResponse,
+    trx: Kysely<DB> = this.db,
+  ): Promise<void> {
     await trx
       .updateTable('idempotency_keys')
-      .set({ status_code: response.statusCode, response: JSON.stringify(response.body), locked_until: null })
+      .set({
+        status_code: response.statusCode,
+        response: JSON.stringify(response.body),
+        locked_until: null,
+      })
       .where('user_id', '=', id.userId)
       .where('scope', '=', id.scope)
       .where('key', '=', id.key)
@@ -100,5 +112,50 @@ export class IdempotencyStore {
       .where('key', '=', id.key)
       .where('status_code', 'is', null)
       .execute();
+  }
+}
+
+/** Stores the response inside the transaction that made the effect. */
+export type CompleteInTransaction = (trx: Kysely<DB>, response: StoredResponse) => Promise<void>;
+
+interface StoredProblem {
+  problem: { code: ErrorCode; detail: string; extra: Record<string, unknown> };
+}
+
+/**
+ * Runs `work` at most once per key: repeats get the first outcome back, errors included
+ * (a stored 4xx is thrown again as the same AppError). Unexpected failures free the key.
+ */
+export async function withIdempotency(
+  store: IdempotencyStore,
+  id: IdempotencyScope | undefined,
+  work: (completeInTransaction?: CompleteInTransaction) => Promise<StoredResponse>,
+): Promise<StoredResponse> {
+  if (!id) return work();
+  const replay = await store.claim(id);
+  if (replay) {
+    const stored = replay.body as Partial<StoredProblem> | null;
+    if (replay.statusCode >= 400 && stored?.problem) {
+      throw new AppError(stored.problem.code, stored.problem.detail, stored.problem.extra);
+    }
+    return replay;
+  }
+  let completed = false;
+  try {
+    const result = await work(async (trx, response) => {
+      await store.complete(id, response, trx);
+      completed = true;
+    });
+    if (!completed) await store.complete(id, result);
+    return result;
+  } catch (error) {
+    if (error instanceof AppError && error.status < 500) {
+      const { headers: _headers, ...extra } = error.extra;
+      const body: StoredProblem = { problem: { code: error.code, detail: error.message, extra } };
+      await store.complete(id, { statusCode: error.status, body });
+    } else {
+      await store.abandon(id).catch(() => undefined);
+    }
+    throw error;
   }
 }

@@ -8,7 +8,9 @@ import { createDependencies, type Dependencies } from '../../src/composition.js'
 import { loadConfig, type Config } from '../../src/config.js';
 import { migrate } from '../../src/infra/postgres/migrator.js';
 import type { UserRole } from '../../src/infra/postgres/schema.js';
+import type { PaymentGateway } from '../../src/modules/payments/payment-gateway.js';
 import { UserRepository } from '../../src/modules/users/user.repository.js';
+import type { Clock } from '../../src/platform/clock.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
@@ -50,13 +52,28 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
-  const config = testConfig(overrides);
+export interface TestAppOptions {
+  clock?: Clock;
+  paymentGateway?: PaymentGateway;
+}
+
+export async function createTestApp(
+  overrides: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<TestApp> {
+  const config = testConfig({
+    // Fast payment timeouts and saga retries keep failure tests quick.
+    PAYMENT_TIMEOUT_MS: '300',
+    PAYMENT_SIM_SLOW_MS: '600',
+    SAGA_RETRY_DELAY_MS: '100',
+    SAGA_LEASE_MS: '5000',
+    ...overrides,
+  });
   const testDb = await createTestDatabase();
   await migrate(testDb.database);
   // One Redis namespace per app group keeps parallel test files out of each other's keys.
   const redisNamespace = `test:${randomBytes(6).toString('hex')}:`;
-  const deps = await createDependencies(config, testDb.database, { redisNamespace });
+  const deps = await createDependencies(config, testDb.database, { redisNamespace, ...options });
   const app = await buildApp(deps, { logger: false });
   await app.ready();
   const extra: Array<{ app: FastifyInstance; deps: Dependencies }> = [];
@@ -99,7 +116,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     },
     async anotherInstance() {
       const database = testDb.openAnother();
-      const otherDeps = await createDependencies(config, database, { redisNamespace });
+      const otherDeps = await createDependencies(config, database, { redisNamespace, ...options });
       const otherApp = await buildApp(otherDeps, { logger: false });
       await otherApp.ready();
       extra.push({ app: otherApp, deps: otherDeps });

@@ -23,6 +23,9 @@ export class MemoryInventoryGate implements InventoryGate {
   }
 
   async remember(eventId: string, available: number): Promise<void> {
-    this.available.set(eventId, { value: available, until: Date.now() + this.options.rememberSeconds * 1000 });
+    this.available.set(eventId, {
+      value: available,
+      until: Date.now() + this.options.rememberSeconds * 1000,
+    });
   }
 }

@@ -165,7 +165,11 @@ export interface TicketsTable {
   event_id: string;
   seat_id: string | null;
   code: string;
-  status: ColumnType<'valid' | 'checked_in' | 'cancelled', 'valid' | undefined, 'valid' | 'checked_in' | 'cancelled'>;
+  status: ColumnType<
+    'valid' | 'checked_in' | 'cancelled',
+    'valid' | undefined,
+    'valid' | 'checked_in' | 'cancelled'
+  >;
   created_at: CreatedAt;
   checked_in_at: NullableTimestamp;
 }

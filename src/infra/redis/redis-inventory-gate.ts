@@ -37,6 +37,11 @@ export class RedisInventoryGate implements InventoryGate {
 
   async remember(eventId: string, available: number): Promise<void> {
     // Short-lived: a stale number heals itself from the database within seconds.
-    await this.redis.set(availableKey(eventId), String(available), 'EX', this.options.rememberSeconds);
+    await this.redis.set(
+      availableKey(eventId),
+      String(available),
+      'EX',
+      this.options.rememberSeconds,
+    );
   }
 }

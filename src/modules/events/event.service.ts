@@ -25,6 +25,8 @@ export class EventService {
     private readonly events: EventRepository,
     private readonly venues: VenueRepository,
     private readonly cache: ReadCache,
+    /** Refunds and releases what the event had sold and held (the booking module). */
+    private readonly onCancelled: (eventId: string) => Promise<void> = async () => undefined,
   ) {}
 
   async create(actor: Principal, input: CreateEventInput): Promise<EventView> {
@@ -161,6 +163,7 @@ export class EventService {
     if (current.status === 'cancelled') return toEventView(current);
     const row = (await this.events.cancel(id)) ?? (await this.events.findById(id));
     if (!row) throw notFound('Event');
+    await this.onCancelled(id);
     await this.cache.invalidate(EventCacheKeys.forEvent(id));
     return toEventView(row);
   }

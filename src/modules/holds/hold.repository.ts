@@ -9,11 +9,18 @@ export class HoldRepository {
    * the per-user ticket limit cannot be raced past by parallel requests.
    */
   async lockUserOnEvent(trx: Kysely<DB>, userId: string, eventId: string): Promise<void> {
-    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${userId}:${eventId}`}, 0))`.execute(trx);
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${userId}:${eventId}`}, 0))`.execute(
+      trx,
+    );
   }
 
   /** Tickets a user has on an event: live holds plus confirmed bookings. */
-  async ticketsOfUser(trx: Kysely<DB>, userId: string, eventId: string, now: Date): Promise<number> {
+  async ticketsOfUser(
+    trx: Kysely<DB>,
+    userId: string,
+    eventId: string,
+    now: Date,
+  ): Promise<number> {
     const { rows } = await sql<{ n: number }>`
       SELECT (
         COALESCE((SELECT SUM(quantity) FROM holds
@@ -25,7 +32,10 @@ export class HoldRepository {
     return rows[0]?.n ?? 0;
   }
 
-  insert(trx: Kysely<DB>, hold: Omit<HoldRow, 'status' | 'created_at' | 'released_at'>): Promise<HoldRow> {
+  insert(
+    trx: Kysely<DB>,
+    hold: Omit<HoldRow, 'status' | 'created_at' | 'released_at'>,
+  ): Promise<HoldRow> {
     return trx.insertInto('holds').values(hold).returningAll().executeTakeFirstOrThrow();
   }
 
@@ -42,7 +52,11 @@ export class HoldRepository {
   }
 
   async seatIds(db: Kysely<DB>, holdId: string): Promise<string[]> {
-    const rows = await db.selectFrom('hold_seats').select('seat_id').where('hold_id', '=', holdId).execute();
+    const rows = await db
+      .selectFrom('hold_seats')
+      .select('seat_id')
+      .where('hold_id', '=', holdId)
+      .execute();
     return rows.map((r) => r.seat_id);
   }
 
@@ -55,6 +69,18 @@ export class HoldRepository {
       .where('status', '=', 'active')
       .forUpdate()
       .executeTakeFirst();
+  }
+
+  /** Every active hold of an event, locked (event cancellation). */
+  lockActiveOfEvent(trx: Kysely<DB>, eventId: string): Promise<HoldRow[]> {
+    return trx
+      .selectFrom('holds')
+      .selectAll()
+      .where('event_id', '=', eventId)
+      .where('status', '=', 'active')
+      .orderBy('id')
+      .forUpdate()
+      .execute();
   }
 
   async setStatus(

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { ReadCache } from '../../platform/cache.js';
 import type { Clock } from '../../platform/clock.js';
+import type { CompleteInTransaction } from '../../platform/idempotency.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import type { InventoryGate } from '../../platform/ports/inventory-gate.js';
@@ -37,7 +38,12 @@ export class HoldService {
    * Holds seats (reserved) or a quantity (general admission) for `ttlSeconds`, all or nothing.
    * The gate may turn a request away early; the transaction below is what guarantees.
    */
-  async create(actor: Principal, eventId: string, input: CreateHoldInput): Promise<HoldView> {
+  async create(
+    actor: Principal,
+    eventId: string,
+    input: CreateHoldInput,
+    completeInTransaction?: CompleteInTransaction,
+  ): Promise<HoldView> {
     const quantity = 'seatIds' in input ? input.seatIds.length : input.quantity;
     const admission = await this.admit(eventId, actor.userId, quantity);
     if (admission === 'sold_out') {
@@ -46,15 +52,25 @@ export class HoldService {
     }
     if (admission === 'busy') {
       this.metrics.operation('hold', 'busy');
-      throw new AppError('HOLD_IN_PROGRESS', 'Another hold request of yours for this event is running');
+      throw new AppError(
+        'HOLD_IN_PROGRESS',
+        'Another hold request of yours for this event is running',
+      );
     }
     try {
-      const result = await this.db.transaction().execute((trx) => this.holdInTransaction(trx, actor, eventId, input));
+      const result = await this.db.transaction().execute(async (trx) => {
+        const held = await this.holdInTransaction(trx, actor, eventId, input);
+        await completeInTransaction?.(trx, { statusCode: 201, body: held.view });
+        return held;
+      });
       await this.afterChange(eventId, result.available);
       this.metrics.operation('hold', 'success');
       return result.view;
     } catch (error) {
-      this.metrics.operation('hold', error instanceof AppError ? error.code.toLowerCase() : 'error');
+      this.metrics.operation(
+        'hold',
+        error instanceof AppError ? error.code.toLowerCase() : 'error',
+      );
       throw error;
     } finally {
       if (admission === 'admit') await this.gate.done(eventId, actor.userId).catch(() => undefined);
@@ -65,10 +81,14 @@ export class HoldService {
   async release(actor: Principal, holdId: string): Promise<void> {
     const released = await this.db.transaction().execute(async (trx) => {
       const hold = await this.holds.findById(trx, holdId);
-      if (!hold || (hold.user_id !== actor.userId && actor.role !== 'admin')) throw notFound('Hold');
+      if (!hold || (hold.user_id !== actor.userId && actor.role !== 'admin'))
+        throw notFound('Hold');
       const locked = await this.holds.lockActive(trx, holdId);
       if (!locked) {
-        throw new AppError('INVALID_STATE', `The hold is ${hold.status === 'active' ? 'changing' : hold.status}`);
+        throw new AppError(
+          'INVALID_STATE',
+          `The hold is ${hold.status === 'active' ? 'changing' : hold.status}`,
+        );
       }
       return this.releaser.release(trx, locked, 'released', this.clock.now());
     });
@@ -106,7 +126,8 @@ export class HoldService {
   }
 
   private async afterChange(eventId: string, available: number | undefined): Promise<void> {
-    if (available !== undefined) await this.gate.remember(eventId, available).catch(() => undefined);
+    if (available !== undefined)
+      await this.gate.remember(eventId, available).catch(() => undefined);
     await this.cache.invalidate(EventCacheKeys.forEvent(eventId));
   }
 
@@ -126,8 +147,17 @@ export class HoldService {
     if (reserved !== (event.seating === 'reserved')) {
       throw new AppError(
         'VALIDATION_FAILED',
-        reserved ? 'This event is general admission: ask for a quantity' : 'This event has reserved seats: ask for seatIds',
-        { errors: [{ field: reserved ? 'seatIds' : 'quantity', message: `not accepted for ${event.seating} seating` }] },
+        reserved
+          ? 'This event is general admission: ask for a quantity'
+          : 'This event has reserved seats: ask for seatIds',
+        {
+          errors: [
+            {
+              field: reserved ? 'seatIds' : 'quantity',
+              message: `not accepted for ${event.seating} seating`,
+            },
+          ],
+        },
       );
     }
     const quantity = 'seatIds' in input ? input.seatIds.length : input.quantity;
@@ -145,7 +175,10 @@ export class HoldService {
     let totalCents: number;
     if ('seatIds' in input) {
       // Seats whose hold has expired are freed first: an expired hold never blocks anyone.
-      await this.releaser.releaseExpired(trx, now, { seatIds: input.seatIds, limit: input.seatIds.length });
+      await this.releaser.releaseExpired(trx, now, {
+        seatIds: input.seatIds,
+        limit: input.seatIds.length,
+      });
       const seats = await this.inventory.lockAvailableSeats(trx, eventId, input.seatIds);
       if (seats.length < input.seatIds.length) {
         const got = new Set(seats.map((s) => s.id));
@@ -153,7 +186,10 @@ export class HoldService {
         const unknown = input.seatIds.filter((id) => !existing.has(id));
         if (unknown.length > 0) {
           throw new AppError('VALIDATION_FAILED', 'Some seats are not seats of this event', {
-            errors: unknown.map((id) => ({ field: 'seatIds', message: `${id} is not a seat of this event` })),
+            errors: unknown.map((id) => ({
+              field: 'seatIds',
+              message: `${id} is not a seat of this event`,
+            })),
           });
         }
         throw new AppError('SEAT_UNAVAILABLE', 'Some of the seats are already held or sold', {
@@ -189,7 +225,14 @@ export class HoldService {
         type: 'seats.held',
         aggregateType: 'event',
         aggregateId: eventId,
-        payload: { holdId, eventId, userId: actor.userId, seatIds, quantity, expiresAt: expiresAt.toISOString() },
+        payload: {
+          holdId,
+          eventId,
+          userId: actor.userId,
+          seatIds,
+          quantity,
+          expiresAt: expiresAt.toISOString(),
+        },
       },
     ]);
     const after = await this.events.findById(eventId, trx);

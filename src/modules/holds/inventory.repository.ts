@@ -21,6 +21,13 @@ export class InventoryRepository {
     return rows;
   }
 
+  /** The event's status under a share lock (waits for a cancellation in progress). */
+  async lockEventStatus(trx: Kysely<DB>, eventId: string): Promise<string | undefined> {
+    const { rows } = await sql<{ status: string }>`
+      SELECT status FROM events WHERE id = ${eventId} FOR SHARE`.execute(trx);
+    return rows[0]?.status;
+  }
+
   async existingSeatIds(trx: Kysely<DB>, eventId: string, seatIds: string[]): Promise<string[]> {
     const { rows } = await sql<{ id: string }>`
       SELECT id FROM event_seats WHERE event_id = ${eventId} AND id = ANY(${seatIds}::uuid[])`.execute(
@@ -44,7 +51,12 @@ export class InventoryRepository {
   }
 
   /** held → available for a hold that is being released or has expired. */
-  async returnHeld(trx: Kysely<DB>, eventId: string, holdId: string, quantity: number): Promise<string[]> {
+  async returnHeld(
+    trx: Kysely<DB>,
+    eventId: string,
+    holdId: string,
+    quantity: number,
+  ): Promise<string[]> {
     const { rows } = await sql<{ id: string }>`
       UPDATE event_seats SET status = 'available', hold_id = NULL
       WHERE hold_id = ${holdId} RETURNING id`.execute(trx);
@@ -72,7 +84,12 @@ export class InventoryRepository {
   }
 
   /** sold → available for a cancelled booking. */
-  async returnSold(trx: Kysely<DB>, eventId: string, bookingId: string, quantity: number): Promise<string[]> {
+  async returnSold(
+    trx: Kysely<DB>,
+    eventId: string,
+    bookingId: string,
+    quantity: number,
+  ): Promise<string[]> {
     const { rows } = await sql<{ id: string }>`
       UPDATE event_seats SET status = 'available', booking_id = NULL
       WHERE booking_id = ${bookingId} RETURNING id`.execute(trx);

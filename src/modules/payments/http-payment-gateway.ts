@@ -27,13 +27,24 @@ export class HttpPaymentGateway implements PaymentGateway {
   }
 
   async findCharge(idempotencyKey: string, signal?: AbortSignal): Promise<ChargeRecord | null> {
-    const response = await this.send('GET', `/charges/${encodeURIComponent(idempotencyKey)}`, undefined, signal);
+    const response = await this.send(
+      'GET',
+      `/charges/${encodeURIComponent(idempotencyKey)}`,
+      undefined,
+      signal,
+    );
     if (response.status === 404) return null;
-    if (!response.ok) throw new PaymentUnavailableError(`provider answered ${response.status}`, 'provider_error');
+    if (!response.ok)
+      throw new PaymentUnavailableError(`provider answered ${response.status}`, 'provider_error');
     return (await response.json()) as ChargeRecord;
   }
 
-  private async send(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  private async send(
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     try {
       return await fetch(new URL(path, this.baseUrl), {
         method,

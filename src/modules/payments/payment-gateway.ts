@@ -1,7 +1,6 @@
 /** What a payment provider can answer to a charge. A decline is an answer, not an error. */
 export type ChargeResult =
-  | { outcome: 'succeeded'; chargeId: string }
-  | { outcome: 'declined'; reason: string };
+  { outcome: 'succeeded'; chargeId: string } | { outcome: 'declined'; reason: string };
 
 export interface ChargeRequest {
   /** The booking id: a provider charges one key at most once, however often it is asked. */
@@ -19,7 +18,8 @@ export interface RefundRequest {
 
 export interface ChargeRecord {
   chargeId: string;
-  status: 'succeeded' | 'refunded';
+  /** pending: the provider is still working on it; ask again later. */
+  status: 'pending' | 'succeeded' | 'refunded';
   amountCents: number;
 }
 

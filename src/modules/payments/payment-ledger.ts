@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { ChargeRecord, ChargeRequest, ChargeResult, RefundRequest } from './payment-gateway.js';
+import type {
+  ChargeRecord,
+  ChargeRequest,
+  ChargeResult,
+  RefundRequest,
+} from './payment-gateway.js';
 
 /** A provider-side failure, reported to the caller as a 5xx by the simulator. */
 export class ProviderError extends Error {
@@ -36,7 +41,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class PaymentLedger {
   readonly entries: LedgerEntry[] = [];
-  private readonly charges = new Map<string, { result: ChargeResult; amountCents: number; refunded: boolean }>();
+  private readonly charges = new Map<
+    string,
+    { result: ChargeResult; amountCents: number; refunded: boolean; answersWithError?: boolean }
+  >();
   private readonly inFlight = new Map<string, Promise<ChargeResult>>();
   private readonly refunds = new Map<string, string>();
 
@@ -45,10 +53,14 @@ export class PaymentLedger {
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     await this.simulateLatency();
     const known = this.charges.get(request.idempotencyKey);
+    if (known?.answersWithError)
+      throw new ProviderError('the provider charged but failed to answer');
     if (known) return known.result;
     const running = this.inFlight.get(request.idempotencyKey);
     if (running) return running;
-    const attempt = this.performCharge(request).finally(() => this.inFlight.delete(request.idempotencyKey));
+    const attempt = this.performCharge(request).finally(() =>
+      this.inFlight.delete(request.idempotencyKey),
+    );
     this.inFlight.set(request.idempotencyKey, attempt);
     return attempt;
   }
@@ -64,13 +76,18 @@ export class PaymentLedger {
     const refundId = `re_${randomUUID()}`;
     charge.refunded = true;
     this.refunds.set(request.idempotencyKey, refundId);
-    this.record('refund', refundId, request.idempotencyKey, request.amountCents, { chargeId: request.chargeId });
+    this.record('refund', refundId, request.idempotencyKey, request.amountCents, {
+      chargeId: request.chargeId,
+    });
     return { refundId };
   }
 
   async findCharge(idempotencyKey: string): Promise<ChargeRecord | null> {
     await this.simulateLatency();
     const charge = this.charges.get(idempotencyKey);
+    if (!charge && this.inFlight.has(idempotencyKey)) {
+      return { chargeId: '', status: 'pending', amountCents: 0 };
+    }
     if (!charge || charge.result.outcome !== 'succeeded') return null;
     return {
       chargeId: charge.result.chargeId,
@@ -85,7 +102,11 @@ export class PaymentLedger {
         throw new ProviderError('the provider failed before charging');
       case 'tok_declined': {
         const result: ChargeResult = { outcome: 'declined', reason: 'card_declined' };
-        this.charges.set(request.idempotencyKey, { result, amountCents: request.amountCents, refunded: false });
+        this.charges.set(request.idempotencyKey, {
+          result,
+          amountCents: request.amountCents,
+          refunded: false,
+        });
         this.record('decline', `dc_${randomUUID()}`, request.idempotencyKey, request.amountCents);
         return result;
       }
@@ -94,6 +115,7 @@ export class PaymentLedger {
         return this.succeed(request);
       case 'tok_charge_then_error':
         this.succeed(request);
+        this.charges.get(request.idempotencyKey)!.answersWithError = true;
         throw new ProviderError('the provider charged but failed to answer');
       case 'tok_visa':
         return this.succeed(request);
@@ -108,8 +130,14 @@ export class PaymentLedger {
   private succeed(request: ChargeRequest): ChargeResult {
     const chargeId = `ch_${randomUUID()}`;
     const result: ChargeResult = { outcome: 'succeeded', chargeId };
-    this.charges.set(request.idempotencyKey, { result, amountCents: request.amountCents, refunded: false });
-    this.record('charge', chargeId, request.idempotencyKey, request.amountCents, { currency: request.currency });
+    this.charges.set(request.idempotencyKey, {
+      result,
+      amountCents: request.amountCents,
+      refunded: false,
+    });
+    this.record('charge', chargeId, request.idempotencyKey, request.amountCents, {
+      currency: request.currency,
+    });
     return result;
   }
 
@@ -120,7 +148,14 @@ export class PaymentLedger {
     amountCents: number,
     extra: Partial<LedgerEntry> = {},
   ): void {
-    this.entries.push({ kind, id, idempotencyKey, amountCents, at: new Date().toISOString(), ...extra });
+    this.entries.push({
+      kind,
+      id,
+      idempotencyKey,
+      amountCents,
+      at: new Date().toISOString(),
+      ...extra,
+    });
   }
 
   private async simulateLatency(): Promise<void> {

@@ -5,7 +5,10 @@ import { PaymentLedger, ProviderError, type LedgerSettings } from './payment-led
  * `evently payments-sim`: a stand-alone payment provider for tests and demos, with latency
  * and failure injection and a ledger that can be inspected at GET /ledger.
  */
-export function buildPaymentSimulator(settings: LedgerSettings): { app: FastifyInstance; ledger: PaymentLedger } {
+export function buildPaymentSimulator(settings: LedgerSettings): {
+  app: FastifyInstance;
+  ledger: PaymentLedger;
+} {
   const ledger = new PaymentLedger(settings);
   const app = Fastify({ logger: false });
   const failed = (error: unknown) => {
@@ -13,19 +16,18 @@ export function buildPaymentSimulator(settings: LedgerSettings): { app: FastifyI
     throw error;
   };
 
-  app.post<{ Body: { idempotencyKey: string; amountCents: number; currency: string; token: string } }>(
-    '/charges',
-    async (request, reply) => {
-      try {
-        const result = await ledger.charge(request.body);
-        if (result.outcome === 'declined') return reply.status(402).send(result);
-        return reply.status(201).send(result);
-      } catch (error) {
-        const { status, body } = failed(error);
-        return reply.status(status).send(body);
-      }
-    },
-  );
+  app.post<{
+    Body: { idempotencyKey: string; amountCents: number; currency: string; token: string };
+  }>('/charges', async (request, reply) => {
+    try {
+      const result = await ledger.charge(request.body);
+      if (result.outcome === 'declined') return reply.status(402).send(result);
+      return reply.status(201).send(result);
+    } catch (error) {
+      const { status, body } = failed(error);
+      return reply.status(status).send(body);
+    }
+  });
 
   app.post<{ Body: { idempotencyKey: string; chargeId: string; amountCents: number } }>(
     '/refunds',

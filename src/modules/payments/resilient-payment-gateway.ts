@@ -48,16 +48,24 @@ export class ResilientPaymentGateway implements PaymentGateway {
     settings: ResilienceSettings,
     registry?: Registry,
   ) {
-    const countsAsFailure = handleWhen((error) => error instanceof PaymentUnavailableError || error instanceof TaskCancelledError);
+    const countsAsFailure = handleWhen(
+      (error) => error instanceof PaymentUnavailableError || error instanceof TaskCancelledError,
+    );
     this.breaker = circuitBreaker(countsAsFailure, {
       halfOpenAfter: settings.breakerResetMs,
       breaker: new ConsecutiveBreaker(settings.breakerThreshold),
     });
     const retryProviderErrors = retry(
-      handleWhen((error) => error instanceof PaymentUnavailableError && error.reason === 'provider_error'),
+      handleWhen(
+        (error) => error instanceof PaymentUnavailableError && error.reason === 'provider_error',
+      ),
       { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 200 }) },
     );
-    this.policy = wrap(retryProviderErrors, this.breaker, timeout(settings.timeoutMs, TimeoutStrategy.Aggressive));
+    this.policy = wrap(
+      retryProviderErrors,
+      this.breaker,
+      timeout(settings.timeoutMs, TimeoutStrategy.Aggressive),
+    );
     if (registry) {
       const breaker = this.breaker;
       new Gauge({
@@ -65,7 +73,13 @@ export class ResilientPaymentGateway implements PaymentGateway {
         help: 'Payment provider circuit: 0 closed, 1 open, 2 half-open',
         registers: [registry],
         collect() {
-          this.set(breaker.state === CircuitState.Open ? 1 : breaker.state === CircuitState.HalfOpen ? 2 : 0);
+          this.set(
+            breaker.state === CircuitState.Open
+              ? 1
+              : breaker.state === CircuitState.HalfOpen
+                ? 2
+                : 0,
+          );
         },
       });
     }

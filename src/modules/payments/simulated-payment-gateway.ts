@@ -27,7 +27,8 @@ export class SimulatedPaymentGateway implements PaymentGateway {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof ProviderError) throw new PaymentUnavailableError(error.message, 'provider_error');
+      if (error instanceof ProviderError)
+        throw new PaymentUnavailableError(error.message, 'provider_error');
       throw error;
     }
   }

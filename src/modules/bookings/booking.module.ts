@@ -1,0 +1,193 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../../config.js';
+import type { DB } from '../../infra/postgres/schema.js';
+import { BackgroundLoop } from '../../platform/background-loop.js';
+import type { ReadCache } from '../../platform/cache.js';
+import type { Clock } from '../../platform/clock.js';
+import type { DependencyCheck } from '../../platform/health.js';
+import { IdempotencyStore } from '../../platform/idempotency.js';
+import type { InventoryGate } from '../../platform/ports/inventory-gate.js';
+import { SagaRepository } from '../../platform/saga/saga.repository.js';
+import { EventCacheKeys } from '../events/event.cache-keys.js';
+import type { EventRepository } from '../events/event.repository.js';
+import { HoldReleaser } from '../holds/hold-releaser.js';
+import { HoldRepository } from '../holds/hold.repository.js';
+import { HoldService } from '../holds/hold.service.js';
+import { InventoryRepository } from '../holds/inventory.repository.js';
+import { HttpPaymentGateway } from '../payments/http-payment-gateway.js';
+import type { PaymentGateway } from '../payments/payment-gateway.js';
+import { PaymentLedger } from '../payments/payment-ledger.js';
+import { ResilientPaymentGateway } from '../payments/resilient-payment-gateway.js';
+import { SimulatedPaymentGateway } from '../payments/simulated-payment-gateway.js';
+import { BookingMetrics } from './booking.metrics.js';
+import { BookingRepository } from './booking.repository.js';
+import { BookingSaga } from './booking.saga.js';
+import { BookingService } from './booking.service.js';
+import { CancellationSaga } from './cancellation.saga.js';
+import { SagaDriver } from './saga-driver.js';
+
+export interface BookingModule {
+  holds: HoldService;
+  bookings: BookingService;
+  sagaDriver: SagaDriver;
+  sagas: SagaRepository;
+  idempotency: IdempotencyStore;
+  payments: ResilientPaymentGateway;
+  /** The in-process provider's books, when payments are simulated (tests read it). */
+  ledger?: PaymentLedger;
+  healthChecks: DependencyCheck[];
+  /** The hold sweeper and saga recovery loops (started by `evently serve`, not by tests). */
+  loops: BackgroundLoop[];
+}
+
+export function createBookingModule(input: {
+  config: Config;
+  db: Kysely<DB>;
+  events: EventRepository;
+  cache: ReadCache;
+  gate: InventoryGate;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+  paymentGateway?: PaymentGateway;
+}): BookingModule {
+  const { config, db, clock, logger } = input;
+  const holdRepository = new HoldRepository();
+  const inventory = new InventoryRepository();
+  const releaser = new HoldReleaser(holdRepository, inventory);
+  const sagas = new SagaRepository(db);
+  const bookingRepository = new BookingRepository(db);
+  const metrics: BookingMetrics = new BookingMetrics(input.registry, (): Promise<number> =>
+    holds.activeHolds(),
+  );
+
+  let ledger: PaymentLedger | undefined;
+  let provider = input.paymentGateway;
+  if (!provider && config.paymentsUrl) provider = new HttpPaymentGateway(config.paymentsUrl);
+  if (!provider) {
+    ledger = new PaymentLedger({
+      slowMs: config.payments.simulatedSlowMs,
+      latencyMs: 0,
+      failureRate: 0,
+    });
+    provider = new SimulatedPaymentGateway(ledger);
+  }
+  const payments = new ResilientPaymentGateway(
+    provider,
+    {
+      timeoutMs: config.payments.timeoutMs,
+      breakerResetMs: config.payments.breakerResetMs,
+      breakerThreshold: config.payments.breakerThreshold,
+    },
+    input.registry,
+  );
+
+  const holds: HoldService = new HoldService(
+    db,
+    holdRepository,
+    inventory,
+    releaser,
+    input.events,
+    input.gate,
+    input.cache,
+    clock,
+    metrics,
+    { ttlSeconds: config.holdTtlSeconds },
+  );
+  const sagaSettings = { leaseMs: config.sagas.leaseMs, retryDelayMs: config.sagas.retryDelayMs };
+  const sagaDriver = new SagaDriver(
+    sagas,
+    new BookingSaga(
+      db,
+      sagas,
+      bookingRepository,
+      holdRepository,
+      inventory,
+      releaser,
+      payments,
+      clock,
+      metrics,
+      sagaSettings,
+    ),
+    new CancellationSaga(
+      db,
+      sagas,
+      bookingRepository,
+      inventory,
+      payments,
+      clock,
+      metrics,
+      sagaSettings,
+    ),
+    async (effects) => {
+      await holds.afterRelease(effects.released);
+      for (const eventId of effects.eventIds)
+        await input.cache.invalidate(EventCacheKeys.forEvent(eventId));
+    },
+    clock,
+    sagaSettings,
+    logger,
+  );
+  const bookings = new BookingService(
+    db,
+    bookingRepository,
+    holdRepository,
+    releaser,
+    input.events,
+    sagas,
+    sagaDriver,
+    clock,
+    metrics,
+    {
+      ...sagaSettings,
+      joinWaitMs: config.payments.timeoutMs * 2 + 1000,
+      retryAfterSeconds: Math.max(1, Math.ceil(config.sagas.retryDelayMs / 1000)),
+    },
+  );
+
+  return {
+    holds,
+    bookings,
+    sagaDriver,
+    sagas,
+    idempotency: new IdempotencyStore(db, clock, {
+      claimMs: config.sagas.leaseMs,
+      waitMs: config.payments.timeoutMs * 2 + 5000,
+    }),
+    payments,
+    ledger,
+    healthChecks: [
+      {
+        name: 'payments',
+        required: false,
+        check: async () => {
+          if (payments.circuitState === 'open') throw new Error('circuit open');
+        },
+      },
+    ],
+    loops: [
+      new BackgroundLoop(
+        'hold-sweeper',
+        config.holdSweepIntervalMs,
+        async () => {
+          while ((await holds.releaseExpired(200)) === 200) {
+            // a full batch: more may be waiting
+          }
+        },
+        logger,
+      ),
+      new BackgroundLoop(
+        'saga-recovery',
+        config.sagas.recoveryIntervalMs,
+        async () => {
+          while ((await sagaDriver.recoverDue(20)) === 20) {
+            // a full batch: more may be due
+          }
+        },
+        logger,
+      ),
+    ],
+  };
+}

@@ -1,0 +1,378 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../infra/postgres/schema.js';
+import type { Clock } from '../../platform/clock.js';
+import { writeOutbox } from '../../platform/outbox.js';
+import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import type { HoldReleaser, ReleasedHold } from '../holds/hold-releaser.js';
+import type { HoldRepository } from '../holds/hold.repository.js';
+import type { InventoryRepository } from '../holds/inventory.repository.js';
+import { PaymentUnavailableError, type PaymentGateway } from '../payments/payment-gateway.js';
+import type { BookingMetrics } from './booking.metrics.js';
+import type { BookingRepository } from './booking.repository.js';
+
+export const BOOKING_SAGA = 'booking';
+
+/** Why a booking failed; also the error code its request answers with. */
+export type BookingFailure =
+  'PAYMENT_DECLINED' | 'PAYMENT_UNAVAILABLE' | 'HOLD_EXPIRED' | 'SALES_CLOSED';
+
+export interface BookingSagaPayload {
+  holdId: string;
+  userId: string;
+  eventId: string;
+  token: string;
+  amountCents: number;
+  currency: string;
+  chargeId?: string;
+  refunded?: boolean;
+  failure?: BookingFailure;
+}
+
+export interface SagaSettings {
+  /** How long a driver owns a saga before another instance may take it over. */
+  leaseMs: number;
+  /** When a step must wait for the provider, how long until it is tried again. */
+  retryDelayMs: number;
+}
+
+export interface SagaEffects {
+  /** Holds released as compensation (cache and fast-path bookkeeping happen after commit). */
+  released: ReleasedHold[];
+  eventIds: Set<string>;
+}
+
+/**
+ * The booking saga, step by step:
+ *   charge → confirm                                   (happy path)
+ *   charge → settle_charge → refund → release          (the provider's answer was lost)
+ *   charge → confirm → refund → release                (hold expired before confirmation)
+ * A decline, or a circuit that refused to call, fails the booking and keeps the hold.
+ * Every step is persisted before the next one runs and is safe to run twice: charges and
+ * refunds carry idempotency keys, and database steps are conditional updates.
+ */
+export class BookingSaga {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly sagas: SagaRepository,
+    private readonly bookings: BookingRepository,
+    private readonly holds: HoldRepository,
+    private readonly inventory: InventoryRepository,
+    private readonly releaser: HoldReleaser,
+    private readonly gateway: PaymentGateway,
+    private readonly clock: Clock,
+    private readonly metrics: BookingMetrics,
+    private readonly settings: SagaSettings,
+  ) {}
+
+  /** Runs steps until the saga ends or has to wait; returns the saga as persisted. */
+  async drive(start: SagaRow, effects: SagaEffects): Promise<SagaRow> {
+    let saga = start;
+    for (let steps = 0; steps < 10; steps++) {
+      if (saga.status !== 'running' && saga.status !== 'compensating') return saga;
+      const next = await this.runStep(saga, effects);
+      if (next.waiting) return next.saga;
+      saga = next.saga;
+    }
+    return saga;
+  }
+
+  private async runStep(
+    saga: SagaRow,
+    effects: SagaEffects,
+  ): Promise<{ saga: SagaRow; waiting?: boolean }> {
+    const payload = saga.payload as unknown as BookingSagaPayload;
+    const bookingId = saga.booking_id!;
+    switch (saga.step) {
+      case 'charge':
+        return this.charge(saga, bookingId, payload);
+      case 'settle_charge':
+        return this.settle(saga, bookingId, payload);
+      case 'confirm':
+        return this.confirm(saga, bookingId, payload, effects);
+      case 'refund':
+        return this.refund(saga, bookingId, payload);
+      case 'release':
+        return this.release(saga, bookingId, payload, effects);
+      default:
+        throw new Error(`unknown booking saga step ${saga.step}`);
+    }
+  }
+
+  private async charge(saga: SagaRow, bookingId: string, payload: BookingSagaPayload) {
+    try {
+      const result = await this.gateway.charge({
+        idempotencyKey: bookingId,
+        amountCents: payload.amountCents,
+        currency: payload.currency,
+        token: payload.token,
+      });
+      if (result.outcome === 'declined') {
+        return {
+          saga: await this.failKeepingHold(saga, bookingId, 'PAYMENT_DECLINED', result.reason),
+        };
+      }
+      return {
+        saga: await this.advance(saga, 'confirm', { ...payload, chargeId: result.chargeId }),
+      };
+    } catch (error) {
+      if (!(error instanceof PaymentUnavailableError)) throw error;
+      if (error.reason === 'circuit_open') {
+        // Nothing was sent to the provider, so nothing can have been charged.
+        return {
+          saga: await this.failKeepingHold(saga, bookingId, 'PAYMENT_UNAVAILABLE', error.message),
+        };
+      }
+      // The charge may or may not have happened: find out later, never guess.
+      return {
+        saga: await this.later(
+          saga,
+          'settle_charge',
+          { ...payload, failure: 'PAYMENT_UNAVAILABLE' },
+          error.message,
+        ),
+        waiting: true,
+      };
+    }
+  }
+
+  /** After a lost answer: a charge that exists is refunded; none means nothing happened. */
+  private async settle(saga: SagaRow, bookingId: string, payload: BookingSagaPayload) {
+    let record;
+    try {
+      record = await this.gateway.findCharge(bookingId);
+    } catch (error) {
+      return {
+        saga: await this.later(saga, 'settle_charge', payload, errorText(error)),
+        waiting: true,
+      };
+    }
+    if (record?.status === 'pending') {
+      return {
+        saga: await this.later(saga, 'settle_charge', payload, 'charge still in flight'),
+        waiting: true,
+      };
+    }
+    if (!record) {
+      return {
+        saga: await this.failKeepingHold(
+          saga,
+          bookingId,
+          'PAYMENT_UNAVAILABLE',
+          'provider failed; nothing was charged',
+        ),
+      };
+    }
+    const next = { ...payload, chargeId: record.chargeId, refunded: record.status === 'refunded' };
+    return {
+      saga: await this.advance(
+        saga,
+        record.status === 'refunded' ? 'release' : 'refund',
+        next,
+        'compensating',
+      ),
+    };
+  }
+
+  private async confirm(
+    saga: SagaRow,
+    bookingId: string,
+    payload: BookingSagaPayload,
+    effects: SagaEffects,
+  ) {
+    const now = this.clock.now();
+    const next = await this.db.transaction().execute(async (trx) => {
+      // Shares the event row with a concurrent cancellation: either this confirmation commits
+      // first (and the cancellation refunds it), or it sees the event cancelled.
+      const eventStatus = await this.inventory.lockEventStatus(trx, payload.eventId);
+      const hold = await this.holds.lockActive(trx, payload.holdId);
+      if (!hold || hold.expires_at <= now || eventStatus !== 'published') {
+        // Paid too late: the seats are (or are about to be) someone else's. Refund.
+        if (hold) effects.released.push(await this.releaser.release(trx, hold, 'expired', now));
+        const failure: BookingFailure =
+          eventStatus === 'published' ? 'HOLD_EXPIRED' : 'SALES_CLOSED';
+        return this.sagas.update(
+          saga.id,
+          {
+            step: 'refund',
+            status: 'compensating',
+            payload: { ...payload, failure },
+            lockedUntil: this.lease(now),
+          },
+          trx,
+        );
+      }
+      const seatIds = await this.inventory.sellHeld(
+        trx,
+        hold.event_id,
+        hold.id,
+        bookingId,
+        hold.quantity,
+      );
+      await this.bookings.insertTickets(
+        trx,
+        { id: bookingId, event_id: hold.event_id },
+        seatIds.length > 0 ? seatIds : Array.from({ length: hold.quantity }, () => null),
+      );
+      await this.bookings.confirm(trx, bookingId, payload.chargeId!, now);
+      await this.holds.setStatus(trx, hold.id, 'converted', now);
+      await writeOutbox(trx, [
+        {
+          type: 'booking.confirmed',
+          aggregateType: 'booking',
+          aggregateId: bookingId,
+          payload: {
+            bookingId,
+            userId: payload.userId,
+            eventId: payload.eventId,
+            quantity: hold.quantity,
+            seatIds,
+            totalCents: payload.amountCents,
+            currency: payload.currency,
+          },
+        },
+      ]);
+      return this.sagas.update(
+        saga.id,
+        { step: 'done', status: 'completed', lockedUntil: null, finishedAt: now },
+        trx,
+      );
+    });
+    effects.eventIds.add(payload.eventId);
+    if (next.status === 'completed')
+      this.metrics.sagaFinished(BOOKING_SAGA, 'confirmed', saga.created_at);
+    return { saga: next };
+  }
+
+  private async refund(saga: SagaRow, bookingId: string, payload: BookingSagaPayload) {
+    if (!payload.chargeId || payload.refunded)
+      return { saga: await this.advance(saga, 'release', payload, 'compensating') };
+    try {
+      await this.gateway.refund({
+        idempotencyKey: `refund:${bookingId}`,
+        chargeId: payload.chargeId,
+        amountCents: payload.amountCents,
+      });
+    } catch (error) {
+      return { saga: await this.later(saga, 'refund', payload, errorText(error)), waiting: true };
+    }
+    return {
+      saga: await this.advance(saga, 'release', { ...payload, refunded: true }, 'compensating'),
+    };
+  }
+
+  /** The last compensation: seats back, booking failed, the refund recorded. */
+  private async release(
+    saga: SagaRow,
+    bookingId: string,
+    payload: BookingSagaPayload,
+    effects: SagaEffects,
+  ) {
+    const now = this.clock.now();
+    const failure = payload.failure ?? 'PAYMENT_UNAVAILABLE';
+    const next = await this.db.transaction().execute(async (trx) => {
+      const hold = await this.holds.lockActive(trx, payload.holdId);
+      if (hold) effects.released.push(await this.releaser.release(trx, hold, 'released', now));
+      await this.bookings.fail(
+        trx,
+        bookingId,
+        failure,
+        payload.refunded ? payload.amountCents : 0,
+        now,
+      );
+      await this.announceFailure(trx, bookingId, payload, failure);
+      return this.sagas.update(
+        saga.id,
+        { step: 'done', status: 'compensated', lockedUntil: null, finishedAt: now },
+        trx,
+      );
+    });
+    effects.eventIds.add(payload.eventId);
+    this.metrics.sagaFinished(BOOKING_SAGA, 'compensated', saga.created_at);
+    return { saga: next };
+  }
+
+  /** Fails a booking before any money moved; the hold stays so the buyer can try again. */
+  private async failKeepingHold(
+    saga: SagaRow,
+    bookingId: string,
+    failure: BookingFailure,
+    reason: string,
+  ) {
+    const now = this.clock.now();
+    const payload = saga.payload as unknown as BookingSagaPayload;
+    const next = await this.db.transaction().execute(async (trx) => {
+      await this.bookings.fail(trx, bookingId, failure, 0, now);
+      await this.announceFailure(trx, bookingId, payload, failure);
+      return this.sagas.update(
+        saga.id,
+        {
+          step: 'done',
+          status: 'compensated',
+          lastError: reason,
+          lockedUntil: null,
+          finishedAt: now,
+          payload: { ...payload, failure },
+        },
+        trx,
+      );
+    });
+    this.metrics.sagaFinished(BOOKING_SAGA, failure.toLowerCase(), saga.created_at);
+    return next;
+  }
+
+  private async announceFailure(
+    trx: Kysely<DB>,
+    bookingId: string,
+    payload: BookingSagaPayload,
+    failure: BookingFailure,
+  ) {
+    await writeOutbox(trx, [
+      {
+        type: 'booking.failed',
+        aggregateType: 'booking',
+        aggregateId: bookingId,
+        payload: {
+          bookingId,
+          userId: payload.userId,
+          eventId: payload.eventId,
+          failure,
+          refunded: Boolean(payload.refunded),
+        },
+      },
+    ]);
+  }
+
+  private advance(
+    saga: SagaRow,
+    step: string,
+    payload: BookingSagaPayload,
+    status: 'running' | 'compensating' = 'running',
+  ) {
+    return this.sagas.update(saga.id, {
+      step,
+      status: saga.status === 'compensating' ? 'compensating' : status,
+      payload: payload as unknown as Record<string, unknown>,
+      lockedUntil: this.lease(this.clock.now()),
+    });
+  }
+
+  /** Persists the step and hands the saga to the recovery loop after a delay. */
+  private later(saga: SagaRow, step: string, payload: BookingSagaPayload, error: string) {
+    const status = step === 'settle_charge' ? 'running' : 'compensating';
+    return this.sagas.update(saga.id, {
+      step,
+      status: saga.status === 'compensating' ? 'compensating' : status,
+      payload: payload as unknown as Record<string, unknown>,
+      lastError: error,
+      lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
+    });
+  }
+
+  private lease(now: Date): Date {
+    return new Date(now.getTime() + this.settings.leaseMs);
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../infra/postgres/schema.js';
+import type { Clock } from '../../platform/clock.js';
+import { AppError, forbidden, notFound } from '../../platform/errors.js';
+import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
+import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import type { Principal } from '../auth/auth.service.js';
+import type { EventRepository } from '../events/event.repository.js';
+import type { HoldReleaser } from '../holds/hold-releaser.js';
+import type { HoldRepository } from '../holds/hold.repository.js';
+import type { BookingMetrics } from './booking.metrics.js';
+import type { BookingRepository, BookingRow } from './booking.repository.js';
+import { BOOKING_SAGA, type BookingSagaPayload, type SagaSettings } from './booking.saga.js';
+import type { BookingView } from './booking.schemas.js';
+import { toBookingSummary, toBookingView } from './booking.view.js';
+import { CANCELLATION_SAGA, type CancellationPayload } from './cancellation.saga.js';
+import type { SagaDriver } from './saga-driver.js';
+
+const JOIN_POLL_MS = 50;
+
+export class BookingService {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly bookings: BookingRepository,
+    private readonly holds: HoldRepository,
+    private readonly releaser: HoldReleaser,
+    private readonly events: EventRepository,
+    private readonly sagas: SagaRepository,
+    private readonly driver: SagaDriver,
+    private readonly clock: Clock,
+    private readonly metrics: BookingMetrics,
+    private readonly settings: SagaSettings & { joinWaitMs: number; retryAfterSeconds: number },
+  ) {}
+
+  /**
+   * Books a hold: starts the booking saga and runs it inline. Repeats for the same hold (a
+   * retry, a double submit) join the booking already under way instead of paying twice.
+   */
+  async book(actor: Principal, input: { holdId: string; token: string }): Promise<BookingView> {
+    const now = this.clock.now();
+    const started = await this.db.transaction().execute(async (trx) => {
+      const hold = await this.holds.findById(trx, input.holdId);
+      if (!hold || hold.user_id !== actor.userId) throw notFound('Hold');
+      const live = await this.bookings.findLiveByHold(hold.id, trx);
+      if (live) return { existing: live };
+      if (hold.status !== 'active' || hold.expires_at <= now) {
+        throw new AppError(
+          'HOLD_EXPIRED',
+          'The hold has expired or was released; hold the seats again',
+        );
+      }
+      const booking = await this.bookings.insertPending(trx, {
+        id: randomUUID(),
+        event_id: hold.event_id,
+        user_id: actor.userId,
+        hold_id: hold.id,
+        quantity: hold.quantity,
+        total_cents: hold.total_cents,
+        currency: hold.currency,
+      });
+      if (!booking) return { existing: await this.bookings.findLiveByHold(hold.id, trx) };
+      const payload: BookingSagaPayload = {
+        holdId: hold.id,
+        userId: actor.userId,
+        eventId: hold.event_id,
+        token: input.token,
+        amountCents: hold.total_cents,
+        currency: hold.currency,
+      };
+      const saga = await this.sagas.insert(trx, {
+        type: BOOKING_SAGA,
+        bookingId: booking.id,
+        step: 'charge',
+        payload: payload as unknown as Record<string, unknown>,
+        lockedUntil: new Date(now.getTime() + this.settings.leaseMs),
+      });
+      return { booking, saga };
+    });
+
+    if ('existing' in started) {
+      if (!started.existing) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
+      return this.outcome(await this.awaitSettled(started.existing.id));
+    }
+    await this.driver.drive(started.saga!);
+    return this.outcome(started.booking.id);
+  }
+
+  async get(actor: Principal, id: string): Promise<BookingView> {
+    const booking = await this.bookings.findById(id);
+    if (!booking) throw notFound('Booking');
+    await this.assertMayAccess(actor, booking);
+    return this.view(booking);
+  }
+
+  async listMine(actor: Principal, query: { limit: number; cursor?: string }) {
+    const after = decodeCursor(query.cursor, ['createdAt', 'id'] as const);
+    const page = await this.bookings.listByUser(actor.userId, {
+      limit: query.limit,
+      after: after && { createdAt: cursorDate(after.createdAt), id: after.id },
+    });
+    return toPage(page, toBookingSummary, (row) => ({
+      createdAt: row.created_at.toISOString(),
+      id: row.id,
+    }));
+  }
+
+  /** Cancels a confirmed booking (refund, then seats back). Cancelling twice is harmless. */
+  async cancel(
+    actor: Principal,
+    id: string,
+  ): Promise<{ id: string; status: 'cancelled'; refundCents: number }> {
+    const booking = await this.bookings.findById(id);
+    if (!booking) throw notFound('Booking');
+    await this.assertMayAccess(actor, booking);
+    if (booking.status === 'cancelled')
+      return { id, status: 'cancelled', refundCents: booking.refund_cents };
+    if (booking.status !== 'confirmed') {
+      throw new AppError('INVALID_STATE', `A ${booking.status} booking cannot be cancelled`);
+    }
+    const saga = await this.startCancellation(this.db, booking, 'requested', true);
+    if (saga) await this.driver.drive(saga);
+    const after = await this.awaitSettled(id, 'cancelled');
+    if (after.status !== 'cancelled') {
+      this.metrics.operation('cancel', 'pending');
+      throw new AppError(
+        'PAYMENT_UNAVAILABLE',
+        'The refund could not be made yet; the cancellation will complete',
+        {
+          headers: { 'retry-after': String(this.settings.retryAfterSeconds) },
+        },
+      );
+    }
+    this.metrics.operation('cancel', 'success');
+    return { id, status: 'cancelled', refundCents: after.refund_cents };
+  }
+
+  /**
+   * An event was cancelled: release its holds and start a cancellation saga for every
+   * confirmed booking; the sagas run in the background and in the recovery loop.
+   */
+  async cancelEvent(eventId: string): Promise<void> {
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (trx) => {
+      const confirmed = await this.bookings.confirmedOfEvent(trx, eventId);
+      for (const booking of confirmed)
+        await this.startCancellation(trx, booking, 'event_cancelled', false);
+      for (const hold of await this.holds.lockActiveOfEvent(trx, eventId)) {
+        await this.releaser.release(trx, hold, 'released', now);
+      }
+    });
+    void this.drainInBackground();
+  }
+
+  /** Drives due sagas until none are left (used after an event cancellation). */
+  private async drainInBackground(): Promise<void> {
+    try {
+      while ((await this.driver.recoverDue(50)) > 0) {
+        // keep going
+      }
+    } catch {
+      // the periodic recovery loop picks up whatever is left
+    }
+  }
+
+  private async startCancellation(
+    executor: Kysely<DB>,
+    booking: BookingRow,
+    reason: CancellationPayload['reason'],
+    ownNow: boolean,
+  ): Promise<SagaRow | undefined> {
+    const payload: CancellationPayload = {
+      bookingId: booking.id,
+      eventId: booking.event_id,
+      userId: booking.user_id,
+      chargeId: booking.payment_ref,
+      amountCents: booking.total_cents,
+      reason,
+    };
+    return this.sagas.insert(executor, {
+      type: CANCELLATION_SAGA,
+      bookingId: booking.id,
+      step: 'refund',
+      payload: payload as unknown as Record<string, unknown>,
+      // Owned by this request when it drives it now; otherwise due for the recovery loop.
+      lockedUntil: ownNow ? new Date(this.clock.now().getTime() + this.settings.leaseMs) : null,
+    });
+  }
+
+  /** Waits (briefly) for a booking to leave `pending` or reach `target`. */
+  private async awaitSettled(id: string, target?: BookingRow['status']): Promise<BookingRow> {
+    const deadline = Date.now() + this.settings.joinWaitMs;
+    for (;;) {
+      const booking = await this.bookings.findById(id);
+      if (!booking) throw notFound('Booking');
+      const settled = target ? booking.status === target : booking.status !== 'pending';
+      if (settled || Date.now() > deadline) return booking;
+      await new Promise((resolve) => setTimeout(resolve, JOIN_POLL_MS));
+    }
+  }
+
+  /** The answer for a booking request, from the booking's state. */
+  private async outcome(bookingOrId: BookingRow | string): Promise<BookingView> {
+    const booking =
+      typeof bookingOrId === 'string' ? await this.bookings.findById(bookingOrId) : bookingOrId;
+    if (!booking) throw notFound('Booking');
+    const extra = { bookingId: booking.id };
+    switch (booking.status) {
+      case 'confirmed':
+      case 'cancelled':
+        this.metrics.operation('book', 'success');
+        return this.view(booking);
+      case 'pending':
+        this.metrics.operation('book', 'pending');
+        throw new AppError(
+          'PAYMENT_UNAVAILABLE',
+          'The payment provider did not answer; the booking will be settled',
+          {
+            ...extra,
+            headers: { 'retry-after': String(this.settings.retryAfterSeconds) },
+          },
+        );
+      case 'failed': {
+        this.metrics.operation('book', (booking.failure_code ?? 'failed').toLowerCase());
+        if (booking.failure_code === 'PAYMENT_DECLINED') {
+          throw new AppError(
+            'PAYMENT_DECLINED',
+            'The card was declined; the hold is kept until it expires',
+            extra,
+          );
+        }
+        if (booking.failure_code === 'HOLD_EXPIRED') {
+          throw new AppError(
+            'HOLD_EXPIRED',
+            'The hold expired before the payment completed; it was refunded',
+            extra,
+          );
+        }
+        if (booking.failure_code === 'SALES_CLOSED') {
+          throw new AppError(
+            'SALES_CLOSED',
+            'The event was cancelled; the payment was refunded',
+            extra,
+          );
+        }
+        throw new AppError('PAYMENT_UNAVAILABLE', 'Payments are unavailable; try again shortly', {
+          ...extra,
+          headers: { 'retry-after': String(this.settings.retryAfterSeconds) },
+        });
+      }
+    }
+  }
+
+  private async view(booking: BookingRow): Promise<BookingView> {
+    const [tickets, saga] = await Promise.all([
+      this.bookings.tickets(booking.id),
+      this.sagas.latestForBooking(booking.id),
+    ]);
+    return toBookingView(booking, tickets, saga);
+  }
+
+  private async assertMayAccess(actor: Principal, booking: BookingRow): Promise<void> {
+    if (actor.role === 'admin' || booking.user_id === actor.userId) return;
+    const event = await this.events.findById(booking.event_id);
+    if (event?.organizer_id === actor.userId) return;
+    if (actor.role === 'organizer')
+      throw forbidden('Only the holder, the event organizer or an admin');
+    throw notFound('Booking');
+  }
+}

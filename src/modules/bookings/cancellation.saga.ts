@@ -1,0 +1,99 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../infra/postgres/schema.js';
+import type { Clock } from '../../platform/clock.js';
+import { writeOutbox } from '../../platform/outbox.js';
+import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import type { InventoryRepository } from '../holds/inventory.repository.js';
+import type { PaymentGateway } from '../payments/payment-gateway.js';
+import type { BookingMetrics } from './booking.metrics.js';
+import type { BookingRepository } from './booking.repository.js';
+import type { SagaEffects, SagaSettings } from './booking.saga.js';
+
+export const CANCELLATION_SAGA = 'cancellation';
+
+export interface CancellationPayload {
+  bookingId: string;
+  eventId: string;
+  userId: string;
+  chargeId: string | null;
+  amountCents: number;
+  reason: 'requested' | 'event_cancelled';
+  refunded?: boolean;
+}
+
+/**
+ * Cancelling a confirmed booking: refund → return the seats and void the tickets. The refund
+ * comes first so a seat is never resold while its money is still held; a refund the provider
+ * cannot take now is retried by the recovery loop until it goes through.
+ */
+export class CancellationSaga {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly sagas: SagaRepository,
+    private readonly bookings: BookingRepository,
+    private readonly inventory: InventoryRepository,
+    private readonly gateway: PaymentGateway,
+    private readonly clock: Clock,
+    private readonly metrics: BookingMetrics,
+    private readonly settings: SagaSettings,
+  ) {}
+
+  async drive(start: SagaRow, effects: SagaEffects): Promise<SagaRow> {
+    let saga = start;
+    const payload = saga.payload as unknown as CancellationPayload;
+    if (saga.step === 'refund') {
+      if (payload.chargeId && !payload.refunded && payload.amountCents > 0) {
+        try {
+          await this.gateway.refund({
+            idempotencyKey: `refund:${payload.bookingId}`,
+            chargeId: payload.chargeId,
+            amountCents: payload.amountCents,
+          });
+        } catch (error) {
+          return this.sagas.update(saga.id, {
+            lastError: error instanceof Error ? error.message : String(error),
+            lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
+          });
+        }
+      }
+      saga = await this.sagas.update(saga.id, {
+        step: 'return_seats',
+        payload: { ...payload, refunded: true },
+        lockedUntil: new Date(this.clock.now().getTime() + this.settings.leaseMs),
+      });
+    }
+    if (saga.step !== 'return_seats') return saga;
+    const now = this.clock.now();
+    const done = await this.db.transaction().execute(async (trx) => {
+      const booking = await this.bookings.lockById(trx, payload.bookingId);
+      if (booking?.status === 'confirmed') {
+        await this.inventory.returnSold(trx, booking.event_id, booking.id, booking.quantity);
+        await this.bookings.cancelTickets(trx, booking.id);
+        await this.bookings.cancel(trx, booking.id, payload.amountCents, now);
+        await writeOutbox(trx, [
+          {
+            type: 'booking.cancelled',
+            aggregateType: 'booking',
+            aggregateId: booking.id,
+            payload: {
+              bookingId: booking.id,
+              userId: booking.user_id,
+              eventId: booking.event_id,
+              quantity: booking.quantity,
+              refundCents: payload.amountCents,
+              reason: payload.reason,
+            },
+          },
+        ]);
+      }
+      return this.sagas.update(
+        saga.id,
+        { step: 'done', status: 'completed', lockedUntil: null, finishedAt: now },
+        trx,
+      );
+    });
+    effects.eventIds.add(payload.eventId);
+    this.metrics.sagaFinished(CANCELLATION_SAGA, 'cancelled', saga.created_at);
+    return done;
+  }
+}

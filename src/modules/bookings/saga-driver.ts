@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../platform/clock.js';
+import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import {
+  BOOKING_SAGA,
+  type BookingSaga,
+  type SagaEffects,
+  type SagaSettings,
+} from './booking.saga.js';
+import { CANCELLATION_SAGA, type CancellationSaga } from './cancellation.saga.js';
+
+/**
+ * Drives sagas of every type, inline for a request or from the recovery loop, and applies
+ * their after-commit effects (cache invalidation, fast-path inventory). A step that throws
+ * unexpectedly is recorded and retried later; it never leaves a saga without an owner.
+ */
+export class SagaDriver {
+  constructor(
+    private readonly sagas: SagaRepository,
+    private readonly booking: BookingSaga,
+    private readonly cancellation: CancellationSaga,
+    private readonly afterEffects: (effects: SagaEffects) => Promise<void>,
+    private readonly clock: Clock,
+    private readonly settings: SagaSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async drive(saga: SagaRow): Promise<SagaRow> {
+    const effects: SagaEffects = { released: [], eventIds: new Set() };
+    try {
+      if (saga.type === BOOKING_SAGA) return await this.booking.drive(saga, effects);
+      if (saga.type === CANCELLATION_SAGA) return await this.cancellation.drive(saga, effects);
+      throw new Error(`unknown saga type ${saga.type}`);
+    } catch (error) {
+      this.logger.error(
+        { err: error, sagaId: saga.id, step: saga.step },
+        'saga step failed; will retry',
+      );
+      return this.sagas
+        .update(saga.id, {
+          lastError: error instanceof Error ? error.message : String(error),
+          lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
+        })
+        .catch(() => saga);
+    } finally {
+      await this.afterEffects(effects).catch((error: unknown) =>
+        this.logger.warn({ err: error }, 'saga after-effects failed'),
+      );
+    }
+  }
+
+  /** Claims and drives the sagas that are due; returns how many it took. */
+  async recoverDue(limit = 20): Promise<number> {
+    const due = await this.sagas.claimDue(this.clock.now(), this.settings.leaseMs, limit);
+    for (const saga of due) await this.drive(saga);
+    return due.length;
+  }
+}

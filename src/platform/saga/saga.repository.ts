@@ -1,0 +1,130 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DB, SagaStatus, SagasTable } from '../../infra/postgres/schema.js';
+
+export type SagaRow = Selectable<SagasTable>;
+
+export interface SagaChange {
+  step?: string;
+  status?: SagaStatus;
+  payload?: Record<string, unknown>;
+  lastError?: string | null;
+  lockedUntil?: Date | null;
+  finishedAt?: Date;
+}
+
+/** Persisted sagas: each step is written before the next runs, so any instance can resume. */
+export class SagaRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  /** Inserts a saga; undefined when the booking already has a live saga of that type. */
+  async insert(
+    trx: Kysely<DB>,
+    saga: {
+      type: string;
+      bookingId: string;
+      step: string;
+      payload: Record<string, unknown>;
+      lockedUntil: Date | null;
+    },
+  ): Promise<SagaRow | undefined> {
+    const { rows } = await sql<SagaRow>`
+      INSERT INTO sagas (type, booking_id, step, payload, locked_until)
+      VALUES (${saga.type}, ${saga.bookingId}, ${saga.step}, ${JSON.stringify(saga.payload)}::jsonb, ${saga.lockedUntil})
+      ON CONFLICT (booking_id, type) WHERE status IN ('running', 'compensating') DO NOTHING
+      RETURNING *`.execute(trx);
+    return rows[0];
+  }
+
+  async update(id: string, change: SagaChange, executor: Kysely<DB> = this.db): Promise<SagaRow> {
+    return executor
+      .updateTable('sagas')
+      .set({
+        ...(change.step !== undefined ? { step: change.step } : {}),
+        ...(change.status !== undefined ? { status: change.status } : {}),
+        ...(change.payload !== undefined ? { payload: JSON.stringify(change.payload) } : {}),
+        ...(change.lastError !== undefined ? { last_error: change.lastError } : {}),
+        ...(change.lockedUntil !== undefined ? { locked_until: change.lockedUntil } : {}),
+        ...(change.finishedAt !== undefined ? { finished_at: change.finishedAt } : {}),
+        updated_at: new Date(),
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  findById(id: string): Promise<SagaRow | undefined> {
+    return this.db.selectFrom('sagas').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  latestForBooking(bookingId: string): Promise<SagaRow | undefined> {
+    return this.db
+      .selectFrom('sagas')
+      .selectAll()
+      .where('booking_id', '=', bookingId)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  liveForBooking(bookingId: string, type: string): Promise<SagaRow | undefined> {
+    return this.db
+      .selectFrom('sagas')
+      .selectAll()
+      .where('booking_id', '=', bookingId)
+      .where('type', '=', type)
+      .where('status', 'in', ['running', 'compensating'])
+      .executeTakeFirst();
+  }
+
+  /**
+   * Claims unfinished sagas whose lease has run out (their driver died, or asked to be woken
+   * later). SKIP LOCKED lets many instances claim at once without taking the same saga.
+   */
+  async claimDue(now: Date, leaseMs: number, limit: number): Promise<SagaRow[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom('sagas')
+        .select('id')
+        .where('status', 'in', ['running', 'compensating'])
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+        .orderBy('locked_until')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (due.length === 0) return [];
+      return trx
+        .updateTable('sagas')
+        .set((eb) => ({
+          locked_until: new Date(now.getTime() + leaseMs),
+          attempts: eb('attempts', '+', 1),
+        }))
+        .where(
+          'id',
+          'in',
+          due.map((d) => d.id),
+        )
+        .returningAll()
+        .execute();
+    });
+  }
+
+  async list(options: {
+    limit: number;
+    status?: SagaStatus;
+    after?: { createdAt: Date; id: string };
+  }): Promise<{ rows: SagaRow[]; hasMore: boolean }> {
+    let query = this.db.selectFrom('sagas').selectAll();
+    if (options.status) query = query.where('status', '=', options.status);
+    if (options.after) {
+      const { createdAt, id } = options.after;
+      query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id})`);
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+      .execute();
+    return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+  }
+}
