@@ -181,10 +181,11 @@ export class BookingSaga {
   ) {
     const now = this.clock.now();
     const next = await this.db.transaction().execute(async (trx) => {
-      // Shares the event row with a concurrent cancellation: either this confirmation commits
+      // Lock order everywhere: hold, then seats, then the event row. Locking the event row
+      // also orders this against an event cancellation: either this confirmation commits
       // first (and the cancellation refunds it), or it sees the event cancelled.
-      const eventStatus = await this.inventory.lockEventStatus(trx, payload.eventId);
       const hold = await this.holds.lockActive(trx, payload.holdId);
+      const eventStatus = await this.inventory.lockEventStatus(trx, payload.eventId);
       if (!hold || hold.expires_at <= now || eventStatus !== 'published') {
         // Paid too late: the seats are (or are about to be) someone else's. Refund.
         if (hold) effects.released.push(await this.releaser.release(trx, hold, 'expired', now));

@@ -21,10 +21,13 @@ export class InventoryRepository {
     return rows;
   }
 
-  /** The event's status under a share lock (waits for a cancellation in progress). */
+  /**
+   * The event's status, with its row locked for the counter update that follows (taking it
+   * exclusively at once avoids two transactions upgrading share locks into a deadlock).
+   */
   async lockEventStatus(trx: Kysely<DB>, eventId: string): Promise<string | undefined> {
     const { rows } = await sql<{ status: string }>`
-      SELECT status FROM events WHERE id = ${eventId} FOR SHARE`.execute(trx);
+      SELECT status FROM events WHERE id = ${eventId} FOR UPDATE`.execute(trx);
     return rows[0]?.status;
   }
 
