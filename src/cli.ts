@@ -117,7 +117,10 @@ async function main(argv: string[]): Promise<void> {
         failureRate: number('failure-rate', values['failure-rate'], 1),
         slowMs: number('slow-ms', values['slow-ms'], 600_000),
       });
-      const address = await app.listen({ port: number('port', values.port, 65535), host: values.host });
+      const address = await app.listen({
+        port: number('port', values.port, 65535),
+        host: values.host,
+      });
       console.log(`Payment simulator listening on ${address} (ledger at ${address}/ledger)`);
       const stop = () => void app.close().then(() => process.exit(0));
       process.on('SIGTERM', stop);

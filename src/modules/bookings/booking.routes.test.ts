@@ -16,16 +16,32 @@ async function reservedEvent() {
   const venue = await createVenue(t, organizer, { rows: 2, seatsPerRow: 5 });
   const event = await createEvent(t, organizer, { seating: 'reserved', venueId: venue.id });
   const seats = (await t.inject({ method: 'GET', url: `/api/v1/events/${event.id}/seats` })).json();
-  const seatIds: string[] = seats.sections.flatMap((s: { rows: Array<{ seats: Array<{ id: string }> }> }) =>
-    s.rows.flatMap((r) => r.seats.map((seat) => seat.id)),
+  const seatIds: string[] = seats.sections.flatMap(
+    (s: { rows: Array<{ seats: Array<{ id: string }> }> }) =>
+      s.rows.flatMap((r) => r.seats.map((seat) => seat.id)),
   );
   return { event, seatIds };
 }
 
-const hold = (user: SignedIn, eventId: string, payload: object, headers: Record<string, string> = {}) =>
-  t.inject({ method: 'POST', url: `/api/v1/events/${eventId}/holds`, headers: { ...user.auth, ...headers }, payload });
+const hold = (
+  user: SignedIn,
+  eventId: string,
+  payload: object,
+  headers: Record<string, string> = {},
+) =>
+  t.inject({
+    method: 'POST',
+    url: `/api/v1/events/${eventId}/holds`,
+    headers: { ...user.auth, ...headers },
+    payload,
+  });
 
-const book = (user: SignedIn, holdId: string, token = 'tok_visa', headers: Record<string, string> = {}) =>
+const book = (
+  user: SignedIn,
+  holdId: string,
+  token = 'tok_visa',
+  headers: Record<string, string> = {},
+) =>
   t.inject({
     method: 'POST',
     url: '/api/v1/bookings',
@@ -34,7 +50,11 @@ const book = (user: SignedIn, holdId: string, token = 'tok_visa', headers: Recor
   });
 
 const eventCounts = async (id: string) =>
-  (await t.deps.database.db.selectFrom('events').select(['available', 'held', 'sold', 'capacity']).where('id', '=', id).executeTakeFirstOrThrow());
+  await t.deps.database.db
+    .selectFrom('events')
+    .select(['available', 'held', 'sold', 'capacity'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 
 describe('POST /api/v1/events/:id/holds then POST /api/v1/bookings', () => {
   it('holds two seats, books them with tok_visa and issues two tickets', async () => {
@@ -50,9 +70,15 @@ describe('POST /api/v1/events/:id/holds then POST /api/v1/bookings', () => {
     const booking = booked.json();
     expect(booking.status).toBe('confirmed');
     expect(booking.tickets).toHaveLength(2);
-    expect(new Set(booking.tickets.map((x: { seatId: string }) => x.seatId))).toEqual(new Set(seatIds.slice(0, 2)));
+    expect(new Set(booking.tickets.map((x: { seatId: string }) => x.seatId))).toEqual(
+      new Set(seatIds.slice(0, 2)),
+    );
     expect(await eventCounts(event.id)).toMatchObject({ held: 0, available: 18, sold: 2 });
-    expect(t.deps.booking.ledger!.entries.filter((e) => e.idempotencyKey === booking.id && e.kind === 'charge')).toHaveLength(1);
+    expect(
+      t.deps.booking.ledger!.entries.filter(
+        (e) => e.idempotencyKey === booking.id && e.kind === 'charge',
+      ),
+    ).toHaveLength(1);
   });
 
   it('refuses a seat already held by someone else and names it', async () => {
@@ -62,7 +88,10 @@ describe('POST /api/v1/events/:id/holds then POST /api/v1/bookings', () => {
     expect((await hold(first, event.id, { seatIds: [seatIds[0]] })).statusCode).toBe(201);
     const refused = await hold(second, event.id, { seatIds: [seatIds[0], seatIds[1]] });
     expect(refused.statusCode).toBe(409);
-    expect(refused.json()).toMatchObject({ code: 'SEAT_UNAVAILABLE', unavailableSeatIds: [seatIds[0]] });
+    expect(refused.json()).toMatchObject({
+      code: 'SEAT_UNAVAILABLE',
+      unavailableSeatIds: [seatIds[0]],
+    });
     expect(await eventCounts(event.id)).toMatchObject({ held: 1 });
   });
 
@@ -89,14 +118,24 @@ describe('POST /api/v1/events/:id/holds then POST /api/v1/bookings', () => {
     // The saga settles it: it finds the charge, refunds it and gives the seat back.
     for (let i = 0; i < 50; i++) {
       await t.deps.booking.sagaDriver.recoverDue();
-      const row = await t.deps.database.db.selectFrom('bookings').selectAll().where('id', '=', bookingId).executeTakeFirstOrThrow();
+      const row = await t.deps.database.db
+        .selectFrom('bookings')
+        .selectAll()
+        .where('id', '=', bookingId)
+        .executeTakeFirstOrThrow();
       if (row.status !== 'pending') break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const row = await t.deps.database.db.selectFrom('bookings').selectAll().where('id', '=', bookingId).executeTakeFirstOrThrow();
+    const row = await t.deps.database.db
+      .selectFrom('bookings')
+      .selectAll()
+      .where('id', '=', bookingId)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('failed');
     expect(row.refund_cents).toBe(row.total_cents);
-    const ledger = t.deps.booking.ledger!.entries.filter((e) => e.idempotencyKey.endsWith(bookingId));
+    const ledger = t.deps.booking.ledger!.entries.filter((e) =>
+      e.idempotencyKey.endsWith(bookingId),
+    );
     expect(ledger.map((e) => e.kind).sort()).toEqual(['charge', 'refund']);
     expect(await eventCounts(event.id)).toMatchObject({ held: 0, sold: 0, available: 10 + 10 });
   });
@@ -116,11 +155,19 @@ describe('POST /api/v1/events/:id/holds then POST /api/v1/bookings', () => {
     const user = await t.signUp();
     const held = (await hold(user, event.id, { seatIds: seatIds.slice(5, 7) })).json();
     const booking = (await book(user, held.id)).json();
-    const cancel = () => t.inject({ method: 'POST', url: `/api/v1/bookings/${booking.id}/cancel`, headers: user.auth });
+    const cancel = () =>
+      t.inject({
+        method: 'POST',
+        url: `/api/v1/bookings/${booking.id}/cancel`,
+        headers: user.auth,
+      });
     const first = await cancel();
     expect(first.statusCode).toBe(200);
     expect(first.json()).toMatchObject({ status: 'cancelled', refundCents: booking.totalCents });
-    expect((await cancel()).json()).toMatchObject({ status: 'cancelled', refundCents: booking.totalCents });
+    expect((await cancel()).json()).toMatchObject({
+      status: 'cancelled',
+      refundCents: booking.totalCents,
+    });
     expect(await eventCounts(event.id)).toMatchObject({ held: 0, sold: 0, available: 20 });
   });
 
@@ -128,7 +175,9 @@ describe('POST /api/v1/events/:id/holds then POST /api/v1/bookings', () => {
     const event = await createEvent(t, organizer, { capacity: 50 });
     const user = await t.signUp();
     const key = { 'idempotency-key': `k-${Date.now()}` };
-    const responses = await Promise.all(Array.from({ length: 20 }, () => hold(user, event.id, { quantity: 2 }, key)));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => hold(user, event.id, { quantity: 2 }, key)),
+    );
     const ids = new Set(responses.map((r) => r.json().id));
     expect(responses.every((r) => r.statusCode === 201)).toBe(true);
     expect(ids.size).toBe(1);

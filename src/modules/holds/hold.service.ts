@@ -173,12 +173,18 @@ export class HoldService {
     const expiresAt = new Date(now.getTime() + this.settings.ttlSeconds * 1000);
     let seatIds: string[] = [];
     let totalCents: number;
+    // Expired holds in the way are freed first (an expired hold never blocks anyone); their
+    // counters are folded into the one event update at the end, which must be the last lock.
+    const expired = await this.releaser.releaseExpired(
+      trx,
+      now,
+      'seatIds' in input
+        ? { seatIds: input.seatIds, limit: input.seatIds.length }
+        : { eventId, limit: 100 },
+      { deferCounters: true },
+    );
+    const releasedQuantity = expired.reduce((sum, r) => sum + r.quantity, 0);
     if ('seatIds' in input) {
-      // Seats whose hold has expired are freed first: an expired hold never blocks anyone.
-      await this.releaser.releaseExpired(trx, now, {
-        seatIds: input.seatIds,
-        limit: input.seatIds.length,
-      });
       const seats = await this.inventory.lockAvailableSeats(trx, eventId, input.seatIds);
       if (seats.length < input.seatIds.length) {
         const got = new Set(seats.map((s) => s.id));
@@ -211,13 +217,11 @@ export class HoldService {
       currency: event.currency,
       expires_at: expiresAt,
     });
-    if (!reserved) {
-      await this.releaser.releaseExpired(trx, now, { eventId, limit: 100 });
-    } else {
+    if (reserved) {
       await this.inventory.markSeatsHeld(trx, holdId, seatIds);
       await this.holds.insertSeats(trx, holdId, seatIds);
     }
-    if (!(await this.inventory.holdCapacity(trx, eventId, quantity))) {
+    if (!(await this.inventory.holdCapacity(trx, eventId, quantity, releasedQuantity))) {
       throw new AppError('SOLD_OUT', `Fewer than ${quantity} tickets are left`);
     }
     await writeOutbox(trx, [

@@ -45,28 +45,37 @@ export class InventoryRepository {
       WHERE id = ANY(${seatIds}::uuid[]) AND status = 'available'`.execute(trx);
   }
 
-  /** available → held; false when not enough is left. */
-  async holdCapacity(trx: Kysely<DB>, eventId: string, quantity: number): Promise<boolean> {
+  /**
+   * available → held for `quantity`, after first returning `released` tickets of expired holds
+   * (held → available) in the same statement; false when not enough is left.
+   */
+  async holdCapacity(
+    trx: Kysely<DB>,
+    eventId: string,
+    quantity: number,
+    released = 0,
+  ): Promise<boolean> {
     const result = await sql`
-      UPDATE events SET available = available - ${quantity}::int, held = held + ${quantity}::int
-      WHERE id = ${eventId} AND available >= ${quantity}::int`.execute(trx);
+      UPDATE events
+      SET available = available + ${released}::int - ${quantity}::int,
+          held = held - ${released}::int + ${quantity}::int
+      WHERE id = ${eventId} AND available + ${released}::int >= ${quantity}::int`.execute(trx);
     return Number(result.numAffectedRows ?? 0) === 1;
   }
 
-  /** held → available for a hold that is being released or has expired. */
-  async returnHeld(
-    trx: Kysely<DB>,
-    eventId: string,
-    holdId: string,
-    quantity: number,
-  ): Promise<string[]> {
+  /** held → available for the seats of a hold that is being released or has expired. */
+  async returnHeldSeats(trx: Kysely<DB>, holdId: string): Promise<string[]> {
     const { rows } = await sql<{ id: string }>`
       UPDATE event_seats SET status = 'available', hold_id = NULL
       WHERE hold_id = ${holdId} RETURNING id`.execute(trx);
+    return rows.map((r) => r.id);
+  }
+
+  /** held → available on the event's counters. */
+  async returnHeldCount(trx: Kysely<DB>, eventId: string, quantity: number): Promise<void> {
     await sql`
       UPDATE events SET held = held - ${quantity}::int, available = available + ${quantity}::int
       WHERE id = ${eventId}`.execute(trx);
-    return rows.map((r) => r.id);
   }
 
   /** held → sold for a hold whose booking is confirmed. */
