@@ -46,7 +46,11 @@ async function readStdin(): Promise<string> {
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
-  const config = loadConfig();
+  // create-admin takes ADMIN_PASSWORD on its own; for the other commands the pair goes together.
+  const config =
+    command === 'create-admin'
+      ? loadConfig({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined })
+      : loadConfig();
   switch (command) {
     case 'serve': {
       stopOnSignals(await startServer(config));
@@ -79,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
         args: rest,
         options: { email: { type: 'string' }, name: { type: 'string' } },
       });
-      const email = values.email ?? config.admin?.email;
+      const email = values.email ?? process.env.ADMIN_EMAIL;
       if (!email) throw new ConfigError('create-admin needs --email (or ADMIN_EMAIL)');
       const password = process.env.ADMIN_PASSWORD || (await readStdin());
       if (password.length < 10)
