@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DB } from '../src/infra/postgres/schema.js';
+import {
+  adjacentPairs,
+  checkHoldInvariants,
+  createOneSectionEvent,
+  seededRandom,
+  signUpMany,
+} from './support/hold-invariants.js';
+import { createEvent } from './support/fixtures.js';
+import {
+  createTestApp,
+  usingRealDatabase,
+  type SignedIn,
+  type TestApp,
+} from './support/test-app.js';
+
+// The concurrency tests pass only if checkHoldInvariants can fail. Here deliberately naive
+// read-then-write holds run under the same kind of load, straight against the database, and
+// the very same check must report the oversell they cause.
+const REQUESTS = 100;
+const SEED = Number(process.env.HOLD_RACE_SEED ?? Date.now() % 1_000_000);
+
+let t: TestApp;
+let db: Kysely<DB>;
+let organizer: SignedIn;
+let users: SignedIn[];
+
+beforeAll(async () => {
+  t = await createTestApp();
+  db = t.deps.database.db;
+  organizer = await t.signUp('organizer');
+  users = await signUpMany(t, 10);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+type Outcome = 'held' | 'refused' | `error ${string}`;
+
+/**
+ * The gap between a naive hold's read and its write. On PostgreSQL the requests really run
+ * in parallel on the pool and a short pause is the window any read-then-write has. PGlite has
+ * one connection and runs them one after another, so there the gap is a barrier: every
+ * request reads before any writes (an interleaving a real server can always produce).
+ */
+function readWriteGap(requests: number): () => Promise<void> {
+  if (usingRealDatabase) return () => new Promise((r) => setTimeout(r, 20));
+  let arrived = 0;
+  let open: () => void = () => undefined;
+  const allRead = new Promise<void>((r) => (open = r));
+  return () => {
+    if (++arrived === requests) open();
+    return allRead;
+  };
+}
+
+/** Runs `write` in a transaction; a refusal by the database becomes an outcome, not a throw. */
+async function write(work: (trx: Kysely<DB>) => Promise<void>): Promise<Outcome> {
+  try {
+    await db.transaction().execute(work);
+    return 'held';
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code) return `error ${code}`;
+    throw error;
+  }
+}
+
+let holders = 0;
+const insertHold = (trx: Kysely<DB>, holdId: string, eventId: string, quantity: number) =>
+  sql`
+    INSERT INTO holds (id, event_id, user_id, quantity, total_cents, currency, expires_at)
+    VALUES (${holdId}, ${eventId}, ${users[holders++ % users.length]!.id}, ${quantity},
+            ${quantity * 2500}, 'EUR', now() + interval '5 minutes')`.execute(trx);
+
+/** Checks the seats, then takes them without re-checking: the bug this file is about. */
+async function naiveSeatHold(eventId: string, seatIds: string[], gap: () => Promise<void>) {
+  const { rows } = await sql<{ status: string }>`
+    SELECT status FROM event_seats
+    WHERE event_id = ${eventId} AND id = ANY(${seatIds}::uuid[])`.execute(db);
+  const free = rows.length === seatIds.length && rows.every((r) => r.status === 'available');
+  await gap();
+  if (!free) return 'refused';
+  return write(async (trx) => {
+    const holdId = randomUUID();
+    await insertHold(trx, holdId, eventId, seatIds.length);
+    for (const seatId of seatIds) {
+      await sql`INSERT INTO hold_seats (hold_id, seat_id) VALUES (${holdId}, ${seatId})`.execute(
+        trx,
+      );
+    }
+    // No "AND status = 'available'": a seat taken since the read is simply taken again.
+    await sql`
+      UPDATE event_seats SET status = 'held', hold_id = ${holdId}
+      WHERE id = ANY(${seatIds}::uuid[])`.execute(trx);
+    await sql`
+      UPDATE events SET available = available - ${seatIds.length}::int,
+                        held = held + ${seatIds.length}::int
+      WHERE id = ${eventId}`.execute(trx);
+  });
+}
+
+/** Counts what is left from the holds table, then inserts: no counter, so no CHECK to hit. */
+async function naiveCountedHold(eventId: string, quantity: number, gap: () => Promise<void>) {
+  const { rows } = await sql<{ free: number }>`
+    SELECT (e.capacity - e.sold - COALESCE((SELECT SUM(h.quantity) FROM holds h
+             WHERE h.event_id = e.id AND h.status = 'active'), 0))::int AS free
+    FROM events e WHERE e.id = ${eventId}`.execute(db);
+  const free = (rows[0]?.free ?? 0) >= quantity;
+  await gap();
+  if (!free) return 'refused';
+  return write((trx) => insertHold(trx, randomUUID(), eventId, quantity).then(() => undefined));
+}
+
+/** Reads the counter, then moves it by the amount read earlier as free. */
+async function naiveCounterHold(eventId: string, quantity: number, gap: () => Promise<void>) {
+  const { rows } = await sql<{ available: number }>`
+    SELECT available FROM events WHERE id = ${eventId}`.execute(db);
+  const free = (rows[0]?.available ?? 0) >= quantity;
+  await gap();
+  if (!free) return 'refused';
+  return write(async (trx) => {
+    await insertHold(trx, randomUUID(), eventId, quantity);
+    await sql`
+      UPDATE events SET available = available - ${quantity}::int, held = held + ${quantity}::int
+      WHERE id = ${eventId}`.execute(trx);
+  });
+}
+
+const tallyOutcomes = (outcomes: Outcome[]) =>
+  outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
+
+const quantities = (seed: number) => {
+  const random = seededRandom(seed);
+  return Array.from({ length: REQUESTS }, () => 1 + Math.floor(random() * 4));
+};
+
+describe('checkHoldInvariants against deliberately naive holds', () => {
+  it('reports one seat in two live holds when seats are checked, then taken', async () => {
+    const { rows, eventId } = await createOneSectionEvent(t, organizer, 2, 10);
+    const pairs = adjacentPairs(rows);
+    const random = seededRandom(SEED);
+    // The first two overlap for sure; the rest are random neighbouring pairs.
+    const asked = [pairs[0]!, pairs[1]!].concat(
+      Array.from({ length: REQUESTS - 2 }, () => pairs[Math.floor(random() * pairs.length)]!),
+    );
+    const gap = readWriteGap(asked.length);
+    const outcomes = await Promise.all(
+      asked.map((seatIds) => naiveSeatHold(eventId, seatIds, gap)),
+    );
+
+    const report = await checkHoldInvariants(db, eventId);
+    console.info(`naive seats seed=${SEED}`, tallyOutcomes(outcomes), report.violations);
+    expect(outcomes).toContain('held');
+    // The counters' CHECK stopped writes past 20 seats, yet seats were still sold twice.
+    expect(report.violations.map((v) => v.kind)).toContain('seat-in-two-live-holds');
+  });
+
+  it('reports an oversell when general admission is counted from the holds', async () => {
+    const capacity = 40;
+    const event = await createEvent(t, organizer, { capacity, name: 'Naive GA' });
+    const asked = quantities(SEED + 1);
+    const gap = readWriteGap(asked.length);
+    const outcomes = await Promise.all(asked.map((q) => naiveCountedHold(event.id, q, gap)));
+
+    const report = await checkHoldInvariants(db, event.id);
+    console.info(`naive counted GA seed=${SEED + 1}`, tallyOutcomes(outcomes), report.violations);
+    expect(report.liveHoldQuantity).toBeGreaterThan(capacity);
+    expect(report.violations.map((v) => v.kind)).toEqual(
+      expect.arrayContaining(['oversold', 'held-counter-mismatch']),
+    );
+  });
+
+  it('finds nothing when the counters CHECK refuses the naive oversell', async () => {
+    const capacity = 40;
+    const event = await createEvent(t, organizer, { capacity, name: 'Naive GA counters' });
+    const asked = quantities(SEED + 2);
+    const gap = readWriteGap(asked.length);
+    const outcomes = await Promise.all(asked.map((q) => naiveCounterHold(event.id, q, gap)));
+
+    const report = await checkHoldInvariants(db, event.id);
+    console.info(`naive counter GA seed=${SEED + 2}`, tallyOutcomes(outcomes), report.violations);
+    // The stale read let everyone try; CHECK (available >= 0) turned the excess away (23514).
+    expect(outcomes).toContain('error 23514');
+    expect(report.violations).toEqual([]);
+    expect(report.held + report.sold).toBeLessThanOrEqual(capacity);
+  });
+});
