@@ -116,8 +116,8 @@ export class BookingSaga {
       };
     } catch (error) {
       if (!(error instanceof PaymentUnavailableError)) throw error;
-      if (error.reason === 'circuit_open') {
-        // Nothing was sent to the provider, so nothing can have been charged.
+      if (error.reason === 'circuit_open' || error.reason === 'unreachable') {
+        // Nothing reached the provider, so nothing can have been charged.
         return {
           saga: await this.failKeepingHold(saga, bookingId, 'PAYMENT_UNAVAILABLE', error.message),
         };

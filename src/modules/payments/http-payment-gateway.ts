@@ -7,6 +7,14 @@ import {
   type RefundRequest,
 } from './payment-gateway.js';
 
+const NEVER_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
 /** Talks to a payment provider over HTTP (the shipped simulator speaks the same protocol). */
 export class HttpPaymentGateway implements PaymentGateway {
   constructor(private readonly baseUrl: string) {}
@@ -54,9 +62,12 @@ export class HttpPaymentGateway implements PaymentGateway {
       });
     } catch (error) {
       if (signal?.aborted) throw error;
+      // Only a connection that was never made proves nothing was sent; a connection lost
+      // after sending may have charged, so that outcome must be asked about later.
+      const code = (error as { cause?: { code?: string } }).cause?.code ?? '';
       throw new PaymentUnavailableError(
-        `provider unreachable: ${error instanceof Error ? error.message : 'error'}`,
-        'unreachable',
+        `provider unreachable: ${error instanceof Error ? error.message : 'error'} ${code}`.trim(),
+        NEVER_CONNECTED.has(code) ? 'unreachable' : 'provider_error',
       );
     }
   }
