@@ -15,6 +15,8 @@ export interface Running {
   exited: Promise<Exit>;
 }
 
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** A port nobody listens on right now: the OS picks one, and we release it. */
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -81,7 +83,7 @@ export async function waitForOutput(
   while (!pattern.test(running.output())) {
     if (exited) throw new Error(`process exited before ${pattern}:\n${running.output()}`);
     if (Date.now() > deadline) throw new Error(`no ${pattern} in time:\n${running.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return running.output();
 }

@@ -116,8 +116,10 @@ export class BookingSaga {
       };
     } catch (error) {
       if (!(error instanceof PaymentUnavailableError)) throw error;
-      if (error.reason === 'circuit_open' || error.reason === 'unreachable') {
-        // Nothing reached the provider, so nothing can have been charged.
+      // Nothing reached the provider this time. Only a first attempt proves nothing was ever
+      // charged: a resumed saga's earlier attempt (before a crash) may have gone through.
+      const neverSent = error.reason === 'circuit_open' || error.reason === 'unreachable';
+      if (neverSent && saga.attempts === 0) {
         return {
           saga: await this.failKeepingHold(saga, bookingId, 'PAYMENT_UNAVAILABLE', error.message),
         };
