@@ -1,9 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
+import { PageQuery, pageOf } from '../../platform/pagination.js';
 import { UserSchema } from '../users/user.view.js';
-import { AuthResponse, LoginBody, RefreshBody, RegisterBody } from './auth.schemas.js';
+import {
+  AuthResponse,
+  LoginBody,
+  RefreshBody,
+  RegisterBody,
+  SessionIdParams,
+  SessionSchema,
+} from './auth.schemas.js';
 import type { AuthService, ClientInfo } from './auth.service.js';
 
 const clientOf = (request: FastifyRequest): ClientInfo => ({
@@ -84,6 +93,44 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
         },
       },
       async (request) => auth.me(principalOf(request)),
+    );
+
+    app.get(
+      '/auth/sessions',
+      {
+        onRequest: guards.requireAuth(),
+        schema: {
+          tags,
+          summary: 'My active sessions (one per login), newest first',
+          security: bearerSecurity,
+          querystring: Type.Object(PageQuery, { additionalProperties: false }),
+          response: { 200: pageOf(SessionSchema), ...problems(400, 401) },
+        },
+      },
+      async (request) => auth.listSessions(principalOf(request), request.query),
+    );
+
+    app.delete(
+      '/auth/sessions/:id',
+      {
+        onRequest: guards.requireAuth(),
+        schema: {
+          tags,
+          summary: 'End one of my sessions: its access and refresh tokens stop working at once',
+          description:
+            'Ending the current session is the same as logging out; ending an already ended one is harmless.',
+          security: bearerSecurity,
+          params: SessionIdParams,
+          response: {
+            204: { type: 'null', description: 'Session ended' },
+            ...problems(400, 401, 404),
+          },
+        },
+      },
+      async (request, reply) => {
+        await auth.endSession(principalOf(request), request.params.id);
+        return reply.status(204).send();
+      },
     );
   };
 }

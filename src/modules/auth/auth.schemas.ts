@@ -1,5 +1,6 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { UserSchema } from '../users/user.view.js';
+import type { SessionRow } from './session.repository.js';
 
 export const Email = Type.String({ format: 'email', maxLength: 254 });
 
@@ -31,3 +32,33 @@ export const AuthResponse = Type.Object({
   refreshToken: Type.String(),
   expiresIn: Type.Integer({ description: 'Access token lifetime in seconds' }),
 });
+
+export const SessionIdParams = Type.Object(
+  { id: Type.String({ format: 'uuid' }) },
+  { additionalProperties: false },
+);
+
+/** One login (a refresh-token family) as its owner sees it. */
+export const SessionSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastUsedAt: Type.String({ format: 'date-time', description: 'Last sign-in or refresh' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean({ description: 'Whether this is the session of the calling token' }),
+});
+
+export type SessionView = Static<typeof SessionSchema>;
+
+export function toSessionView(row: SessionRow, currentSessionId: string): SessionView {
+  return {
+    id: row.id,
+    createdAt: row.created_at.toISOString(),
+    lastUsedAt: row.last_used_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    ip: row.ip,
+    userAgent: row.user_agent,
+    current: row.id === currentSessionId,
+  };
+}

@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { UserRole } from '../../infra/postgres/schema.js';
-import { AppError } from '../../platform/errors.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import type { TokenDenylist, TokenIdentity } from '../../platform/ports/token-denylist.js';
 import type { UserRepository, UserRow } from '../users/user.repository.js';
 import { toUserView, type UserView } from '../users/user.view.js';
+import { toSessionView, type SessionView } from './auth.schemas.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { SessionRepository } from './session.repository.js';
 import type { TokenIssuer } from './token-issuer.js';
@@ -105,6 +107,32 @@ export class AuthService {
     const user = await this.users.findById(principal.userId);
     if (!user) throw unauthenticated('The account no longer exists');
     return toUserView(user);
+  }
+
+  /** The caller's live logins, newest first. */
+  async listSessions(
+    principal: Principal,
+    query: { limit: number; cursor?: string },
+  ): Promise<{ items: SessionView[]; nextCursor: string | null }> {
+    const before = decodeCursor(query.cursor, ['createdAt', 'id'] as const);
+    const page = await this.sessions.listActive(principal.userId, {
+      limit: query.limit,
+      before: before && { createdAt: cursorDate(before.createdAt), id: before.id },
+    });
+    return toPage(
+      page,
+      (row) => toSessionView(row, principal.sessionId),
+      (row) => ({ createdAt: row.created_at.toISOString(), id: row.id }),
+    );
+  }
+
+  /** Ends one of the caller's logins; ending an already ended one changes nothing. */
+  async endSession(principal: Principal, sessionId: string): Promise<void> {
+    if (sessionId === principal.sessionId) return this.logout(principal);
+    const session = await this.sessions.findOwned(principal.userId, sessionId);
+    if (!session) throw notFound('Session');
+    if (session.revoked_at) return;
+    await this.revokeSession(principal.userId, session.id, 'ended by user');
   }
 
   /** Verifies a bearer token; any failure is the same 401 so nothing leaks about why. */

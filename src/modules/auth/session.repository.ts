@@ -1,8 +1,13 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuthSessionsTable, DB, RefreshTokensTable } from '../../infra/postgres/schema.js';
 
 export type SessionRow = Selectable<AuthSessionsTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+
+export interface SessionPage {
+  rows: SessionRow[];
+  hasMore: boolean;
+}
 
 /** Login sessions (refresh-token families), their refresh tokens, and revoked access tokens. */
 export class SessionRepository {
@@ -85,6 +90,39 @@ export class SessionRepository {
         .executeTakeFirstOrThrow();
       return { outcome: 'rotated' as const, session: touched };
     });
+  }
+
+  /** A user's live sessions (not revoked, not expired), newest first. */
+  async listActive(
+    userId: string,
+    options: { limit: number; before?: { createdAt: Date; id: string } },
+  ): Promise<SessionPage> {
+    let query = this.db
+      .selectFrom('auth_sessions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', new Date());
+    if (options.before) {
+      const { createdAt, id } = options.before;
+      query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id})`);
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+      .execute();
+    return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+  }
+
+  /** The session only when it belongs to that user, so others' ids look unknown. */
+  findOwned(userId: string, sessionId: string): Promise<SessionRow | undefined> {
+    return this.db
+      .selectFrom('auth_sessions')
+      .selectAll()
+      .where('id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
   }
 
   /** Revokes sessions; returns the ones that were still live. */
