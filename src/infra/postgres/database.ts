@@ -26,6 +26,8 @@ export interface Database {
     lockKey: bigint,
     work: (session: ScriptSession) => Promise<T>,
   ): Promise<T>;
+  /** LISTENs on a channel; resolves to a function that stops listening. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,17 @@ export function connectPostgres(url: string, poolSize: number): Database {
         }
       });
     },
+    async listen(channel, onNotify) {
+      // A dedicated connection: LISTEN belongs to a session, and pooled ones come and go.
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', () => undefined);
+      client.on('notification', () => onNotify());
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return async () => {
+        await client.end().catch(() => undefined);
+      };
+    },
     close: () => db.destroy(),
   };
 }
@@ -86,6 +99,9 @@ export async function openEmbedded(dataDir: string | null): Promise<Database> {
           queryRows: async <R>(statement: string) => (await pglite.query<R>(statement)).rows,
         }),
       );
+    },
+    async listen(channel, onNotify) {
+      return pglite.listen(channel, () => onNotify());
     },
     close: () => db.destroy(),
   };

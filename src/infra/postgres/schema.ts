@@ -213,6 +213,47 @@ export interface IdempotencyKeysTable {
   locked_until: NullableTimestamp;
 }
 
+export interface NotificationsTable {
+  id: Generated<string>;
+  user_id: string;
+  type: string;
+  title: string;
+  body: string;
+  data: JSONColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: CreatedAt;
+  read_at: NullableTimestamp;
+}
+
+export interface EmailDeliveriesTable {
+  id: Generated<string>;
+  notification_id: string;
+  to_address: string;
+  subject: string;
+  body: string;
+  status: ColumnType<
+    'pending' | 'sent' | 'failed',
+    'pending' | undefined,
+    'pending' | 'sent' | 'failed'
+  >;
+  attempts: ColumnType<number, number | undefined, number>;
+  locked_until: NullableTimestamp;
+  last_error: string | null;
+  created_at: CreatedAt;
+  sent_at: NullableTimestamp;
+}
+
+export interface DeadLettersTable {
+  id: Generated<string>;
+  consumer: string;
+  message_id: string;
+  type: string;
+  payload: JSONColumnType<Record<string, unknown>, string, string>;
+  error: string;
+  attempts: number;
+  created_at: CreatedAt;
+  retried_at: NullableTimestamp;
+}
+
 export interface AuditLogTable {
   id: Generated<string>;
   occurred_at: CreatedAt;
@@ -250,6 +291,9 @@ export interface DB {
   sagas: SagasTable;
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeysTable;
+  notifications: NotificationsTable;
+  email_deliveries: EmailDeliveriesTable;
+  dead_letters: DeadLettersTable;
   audit_log: AuditLogTable;
   schema_migrations: SchemaMigrationsTable;
 }

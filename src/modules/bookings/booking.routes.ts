@@ -16,6 +16,11 @@ import type { BookingService } from './booking.service.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
+const AcceptedBooking = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  status: Type.String({ description: 'pending until the saga settles; poll Location' }),
+});
+
 export function bookingRoutes(
   bookings: BookingService,
   idempotency: IdempotencyStore,
@@ -34,33 +39,52 @@ export function bookingRoutes(
           description:
             '402 PAYMENT_DECLINED keeps the hold; 503 PAYMENT_UNAVAILABLE (with Retry-After) when the provider is down or slow, the booking is then settled in the background; 410 HOLD_EXPIRED. Send an Idempotency-Key to retry safely.',
           security: bearerSecurity,
-          headers: IdempotencyKeyHeader,
+          headers: Type.Composite([
+            IdempotencyKeyHeader,
+            Type.Object({
+              prefer: Type.Optional(
+                Type.String({ maxLength: 200, description: 'respond-async: answer 202 at once' }),
+              ),
+            }),
+          ]),
           body: CreateBookingBody,
-          response: { 201: BookingSchema, ...problems(400, 401, 402, 404, 409, 410, 422, 503) },
+          response: {
+            201: BookingSchema,
+            202: AcceptedBooking,
+            ...problems(400, 401, 402, 404, 409, 410, 422, 503),
+          },
         },
       },
       async (request, reply) => {
         const actor = principalOf(request);
         const key = request.headers['idempotency-key'];
+        const input = { holdId: request.body.holdId, token: request.body.payment.token };
+        const async = /\brespond-async\b/i.test(request.headers.prefer ?? '');
         const result = await withIdempotency(
           idempotency,
           key
             ? {
                 userId: actor.userId,
-                scope: 'booking',
+                scope: async ? 'booking-async' : 'booking',
                 key,
                 requestHash: hashRequest(request.body),
               }
             : undefined,
-          async () => ({
-            statusCode: 201,
-            body: await bookings.book(actor, {
-              holdId: request.body.holdId,
-              token: request.body.payment.token,
-            }),
-          }),
+          async () => {
+            if (!async) return { statusCode: 201, body: await bookings.book(actor, input) };
+            const booking = await bookings.bookAsync(actor, input);
+            return { statusCode: 202, body: { id: booking.id, status: booking.status } };
+          },
         );
-        // Errors are thrown (and replayed as errors), so a result is always the 201.
+        // Errors are thrown (and replayed as errors), so a result is a 201 or a 202.
+        if (result.statusCode === 202) {
+          const accepted = result.body as { id: string; status: 'pending' };
+          return reply
+            .status(202)
+            .header('location', `/api/v1/bookings/${accepted.id}`)
+            .header('preference-applied', 'respond-async')
+            .send(accepted);
+        }
         return reply.status(201).send(result.body as BookingView);
       },
     );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { Clock } from '../../platform/clock.js';
+import { writeOutbox } from '../../platform/outbox.js';
 import { AppError, forbidden, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
@@ -38,8 +39,42 @@ export class BookingService {
    * retry, a double submit) join the booking already under way instead of paying twice.
    */
   async book(actor: Principal, input: { holdId: string; token: string }): Promise<BookingView> {
+    const started = await this.start(actor, input, 'inline');
+    if ('existing' in started) {
+      if (!started.existing) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
+      return this.outcome(await this.awaitSettled(started.existing.id));
+    }
+    await this.driver.drive(started.saga);
+    return this.outcome(started.booking.id);
+  }
+
+  /**
+   * `Prefer: respond-async`: records the booking and its saga and returns at once; a worker
+   * picks the saga up from the queue (`saga.start`), so accepting bookings is not limited by
+   * how fast the payment provider answers.
+   */
+  async bookAsync(actor: Principal, input: { holdId: string; token: string }): Promise<BookingRow> {
+    const started = await this.start(actor, input, 'worker');
+    if ('existing' in started) {
+      if (!started.existing) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
+      return started.existing;
+    }
+    return started.booking;
+  }
+
+  /** A worker received `saga.start`: claim the saga (unless someone owns it) and drive it. */
+  async continueSaga(sagaId: string): Promise<void> {
+    const saga = await this.sagas.claimById(sagaId, this.clock.now(), this.settings.leaseMs);
+    if (saga) await this.driver.drive(saga);
+  }
+
+  private async start(
+    actor: Principal,
+    input: { holdId: string; token: string },
+    runner: 'inline' | 'worker',
+  ): Promise<{ existing: BookingRow | undefined } | { booking: BookingRow; saga: SagaRow }> {
     const now = this.clock.now();
-    const started = await this.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       const hold = await this.holds.findById(trx, input.holdId);
       if (!hold || hold.user_id !== actor.userId) throw notFound('Hold');
       const live = await this.bookings.findLiveByHold(hold.id, trx);
@@ -73,17 +108,23 @@ export class BookingService {
         bookingId: booking.id,
         step: 'charge',
         payload: payload as unknown as Record<string, unknown>,
-        lockedUntil: new Date(now.getTime() + this.settings.leaseMs),
+        // Inline: this request owns it. For a worker: no owner yet, so the first claim is a
+        // first attempt (and the recovery loop is the fallback if the message were lost).
+        lockedUntil: runner === 'inline' ? new Date(now.getTime() + this.settings.leaseMs) : null,
       });
+      if (!saga) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
+      if (runner === 'worker') {
+        await writeOutbox(trx, [
+          {
+            type: 'saga.start',
+            aggregateType: 'saga',
+            aggregateId: saga.id,
+            payload: { sagaId: saga.id, bookingId: booking.id },
+          },
+        ]);
+      }
       return { booking, saga };
     });
-
-    if ('existing' in started) {
-      if (!started.existing) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
-      return this.outcome(await this.awaitSettled(started.existing.id));
-    }
-    await this.driver.drive(started.saga!);
-    return this.outcome(started.booking.id);
   }
 
   async get(actor: Principal, id: string): Promise<BookingView> {

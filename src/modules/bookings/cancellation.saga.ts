@@ -67,7 +67,12 @@ export class CancellationSaga {
     const done = await this.db.transaction().execute(async (trx) => {
       const booking = await this.bookings.lockById(trx, payload.bookingId);
       if (booking?.status === 'confirmed') {
-        await this.inventory.returnSold(trx, booking.event_id, booking.id, booking.quantity);
+        const seatIds = await this.inventory.returnSold(
+          trx,
+          booking.event_id,
+          booking.id,
+          booking.quantity,
+        );
         await this.bookings.cancelTickets(trx, booking.id);
         await this.bookings.cancel(trx, booking.id, payload.amountCents, now);
         await writeOutbox(trx, [
@@ -81,6 +86,8 @@ export class CancellationSaga {
               eventId: booking.event_id,
               quantity: booking.quantity,
               refundCents: payload.amountCents,
+              currency: booking.currency,
+              seatIds,
               reason: payload.reason,
             },
           },

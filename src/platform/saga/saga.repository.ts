@@ -3,6 +3,12 @@ import type { DB, SagaStatus, SagasTable } from '../../infra/postgres/schema.js'
 
 export type SagaRow = Selectable<SagasTable>;
 
+/**
+ * `attempts` counts takeovers: a saga that never had a driver (no lease yet) is claimed as a
+ * first attempt, so its steps know nothing can have happened before them.
+ */
+const TAKEOVER_COUNT = sql<number>`attempts + CASE WHEN locked_until IS NULL THEN 0 ELSE 1 END`;
+
 export interface SagaChange {
   step?: string;
   status?: SagaStatus;
@@ -95,10 +101,7 @@ export class SagaRepository {
       if (due.length === 0) return [];
       return trx
         .updateTable('sagas')
-        .set((eb) => ({
-          locked_until: new Date(now.getTime() + leaseMs),
-          attempts: eb('attempts', '+', 1),
-        }))
+        .set({ locked_until: new Date(now.getTime() + leaseMs), attempts: TAKEOVER_COUNT })
         .where(
           'id',
           'in',
@@ -107,6 +110,18 @@ export class SagaRepository {
         .returningAll()
         .execute();
     });
+  }
+
+  /** Claims one saga for a worker, unless someone holds a live lease on it. */
+  async claimById(id: string, now: Date, leaseMs: number): Promise<SagaRow | undefined> {
+    return this.db
+      .updateTable('sagas')
+      .set({ locked_until: new Date(now.getTime() + leaseMs), attempts: TAKEOVER_COUNT })
+      .where('id', '=', id)
+      .where('status', 'in', ['running', 'compensating'])
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+      .returningAll()
+      .executeTakeFirst();
   }
 
   async list(options: {

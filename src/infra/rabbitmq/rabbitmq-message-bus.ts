@@ -1,0 +1,224 @@
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { Logger } from 'pino';
+import type {
+  BusMessage,
+  ConsumerSpec,
+  DeadLetterSink,
+  MessageBus,
+  RetryPolicy,
+} from '../../platform/ports/message-bus.js';
+
+export interface RabbitSettings {
+  url: string;
+  /** Prefixes the exchange and every queue, so deployments (and tests) can share a broker. */
+  namespace: string;
+  /** Quorum queues survive the loss of a broker node in a cluster. */
+  quorumQueues: boolean;
+  /** Unused queues disappear after this long (tests); undefined keeps them. */
+  queueExpiresMs?: number;
+  prefetch: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * RabbitMQ with publisher confirms, one durable queue per consumer, retries through a TTL
+ * queue that dead-letters back into the main queue, and a dead-letter queue after the last
+ * attempt. The connection is re-established (with topology and consumers) whenever it drops;
+ * a publish while it is down fails, and the outbox simply tries again.
+ */
+export class RabbitMessageBus implements MessageBus {
+  private connection: ChannelModel | undefined;
+  private publisher: ConfirmChannel | undefined;
+  private connecting: Promise<void> | undefined;
+  private readonly consumers: ConsumerSpec[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly settings: RabbitSettings,
+    private readonly retry: RetryPolicy,
+    private readonly deadLetter: DeadLetterSink,
+    private readonly logger: Logger,
+  ) {}
+
+  get exchange(): string {
+    return `${this.settings.namespace}evently`;
+  }
+
+  queueOf(consumer: string, suffix = ''): string {
+    return `${this.settings.namespace}evently.${consumer}${suffix}`;
+  }
+
+  async publish(messages: BusMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const channel = await this.publishChannel();
+    for (const message of messages) {
+      channel.publish(this.exchange, message.type, Buffer.from(JSON.stringify(message.payload)), {
+        persistent: true,
+        messageId: message.messageId,
+        type: message.type,
+        contentType: 'application/json',
+      });
+    }
+    await channel.waitForConfirms();
+  }
+
+  async consume(spec: ConsumerSpec): Promise<void> {
+    this.consumers.push(spec);
+    if (this.connection) await this.startConsumer(this.connection, spec);
+    else await this.ensureConnected();
+  }
+
+  async requeue(consumer: string, message: BusMessage): Promise<void> {
+    const channel = await this.publishChannel();
+    channel.sendToQueue(this.queueOf(consumer), Buffer.from(JSON.stringify(message.payload)), {
+      persistent: true,
+      messageId: message.messageId,
+      type: message.type,
+      contentType: 'application/json',
+    });
+    await channel.waitForConfirms();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.connection?.close().catch(() => undefined);
+    this.connection = undefined;
+  }
+
+  private async publishChannel(): Promise<ConfirmChannel> {
+    await this.ensureConnected();
+    if (!this.publisher) throw new Error('RabbitMQ is not connected');
+    return this.publisher;
+  }
+
+  private ensureConnected(): Promise<void> {
+    if (this.connection && this.publisher) return Promise.resolve();
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async connect(): Promise<void> {
+    const connection = await amqp.connect(this.settings.url);
+    connection.on('error', (error: unknown) => this.logger.warn({ err: error }, 'RabbitMQ connection error'));
+    connection.on('close', () => {
+      this.connection = undefined;
+      this.publisher = undefined;
+      if (!this.closed) void this.reconnect();
+    });
+    const publisher = await connection.createConfirmChannel();
+    publisher.on('error', () => undefined);
+    await publisher.assertExchange(this.exchange, 'topic', { durable: true });
+    this.connection = connection;
+    this.publisher = publisher;
+    for (const spec of this.consumers) await this.startConsumer(connection, spec);
+  }
+
+  private async reconnect(): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      await sleep(Math.min(100 * 2 ** attempt, 5000));
+      try {
+        await this.ensureConnected();
+        this.logger.info('RabbitMQ reconnected');
+        return;
+      } catch (error) {
+        this.logger.warn({ err: error }, 'RabbitMQ reconnect failed');
+      }
+    }
+  }
+
+  private queueArguments(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      ...(this.settings.quorumQueues ? { 'x-queue-type': 'quorum' } : {}),
+      ...(this.settings.queueExpiresMs ? { 'x-expires': this.settings.queueExpiresMs } : {}),
+      ...extra,
+    };
+  }
+
+  private async startConsumer(connection: ChannelModel, spec: ConsumerSpec): Promise<void> {
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', () => undefined);
+    const queue = this.queueOf(spec.name);
+    const retryQueue = this.queueOf(spec.name, '.retry');
+    const deadQueue = this.queueOf(spec.name, '.dlq');
+    await channel.assertExchange(this.exchange, 'topic', { durable: true });
+    await channel.assertQueue(queue, { durable: true, arguments: this.queueArguments() });
+    // A retried message waits out its TTL here, then dead-letters back into the main queue.
+    await channel.assertQueue(retryQueue, {
+      durable: true,
+      arguments: this.queueArguments({
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': queue,
+      }),
+    });
+    await channel.assertQueue(deadQueue, { durable: true, arguments: this.queueArguments() });
+    for (const key of spec.bindings) await channel.bindQueue(queue, this.exchange, key);
+    await channel.prefetch(this.settings.prefetch);
+    await channel.consume(queue, (raw) => {
+      if (raw) void this.handle(channel, spec, raw, retryQueue, deadQueue);
+    });
+  }
+
+  private async handle(
+    channel: ConfirmChannel,
+    spec: ConsumerSpec,
+    raw: ConsumeMessage,
+    retryQueue: string,
+    deadQueue: string,
+  ): Promise<void> {
+    const attempt = Number(raw.properties.headers?.['x-attempt'] ?? 1);
+    const message: BusMessage = {
+      messageId: String(raw.properties.messageId),
+      type: String(raw.properties.type ?? raw.fields.routingKey),
+      payload: JSON.parse(raw.content.toString('utf8')) as Record<string, unknown>,
+    };
+    try {
+      await spec.handle(message);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      try {
+        if (attempt >= this.retry.maxAttempts) {
+          await this.deadLetter(spec.name, message, text, attempt);
+          this.forward(channel, deadQueue, raw, { 'x-attempt': attempt, 'x-error': text.slice(0, 500) });
+        } else {
+          this.forward(channel, retryQueue, raw, { 'x-attempt': attempt + 1 }, this.retry.delayMs(attempt));
+        }
+        await channel.waitForConfirms();
+      } catch (forwardError) {
+        // Could not park it: let the broker deliver it again.
+        this.logger.warn({ err: forwardError }, 'could not forward a failed message');
+        safely(() => channel.nack(raw, false, true));
+        return;
+      }
+    }
+    safely(() => channel.ack(raw));
+  }
+
+  private forward(
+    channel: Channel,
+    queue: string,
+    raw: ConsumeMessage,
+    headers: Record<string, unknown>,
+    expirationMs?: number,
+  ): void {
+    channel.sendToQueue(queue, raw.content, {
+      persistent: true,
+      messageId: raw.properties.messageId,
+      type: raw.properties.type,
+      contentType: 'application/json',
+      headers,
+      ...(expirationMs !== undefined ? { expiration: String(expirationMs) } : {}),
+    });
+  }
+}
+
+// Acks on a channel that closed meanwhile throw; the broker redelivers, consumers are idempotent.
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // redelivered later
+  }
+}

@@ -1,0 +1,115 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../infra/postgres/schema.js';
+import type { AuthGuards } from '../../platform/auth-guard.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import { bearerSecurity, problems } from '../../platform/openapi.js';
+import { PageQuery, cursorDate, decodeCursor, pageOf, toPage } from '../../platform/pagination.js';
+import type { MessageBus } from '../../platform/ports/message-bus.js';
+
+const DeadLetterSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  consumer: Type.String(),
+  messageId: Type.String({ format: 'uuid' }),
+  type: Type.String(),
+  payload: Type.Record(Type.String(), Type.Unknown()),
+  error: Type.String(),
+  attempts: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  retriedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+export function deadLetterRoutes(
+  db: Kysely<DB>,
+  bus: MessageBus,
+  guards: AuthGuards,
+): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.addHook('onRequest', guards.requireAuth('admin'));
+    const tags = ['admin'];
+
+    app.get(
+      '/admin/dead-letters',
+      {
+        schema: {
+          tags,
+          summary: 'Messages that failed every attempt, newest first',
+          security: bearerSecurity,
+          querystring: Type.Object(
+            { ...PageQuery, consumer: Type.Optional(Type.String({ maxLength: 100 })) },
+            { additionalProperties: false },
+          ),
+          response: { 200: pageOf(DeadLetterSchema), ...problems(400, 401, 403) },
+        },
+      },
+      async (request) => {
+        const after = decodeCursor(request.query.cursor, ['createdAt', 'id'] as const);
+        let query = db.selectFrom('dead_letters').selectAll();
+        if (request.query.consumer) query = query.where('consumer', '=', request.query.consumer);
+        if (after) {
+          query = query.where(
+            sql<boolean>`(created_at, id) < (${cursorDate(after.createdAt)}, ${after.id})`,
+          );
+        }
+        const rows = await query
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(request.query.limit + 1)
+          .execute();
+        return toPage(
+          { rows: rows.slice(0, request.query.limit), hasMore: rows.length > request.query.limit },
+          (d) => ({
+            id: d.id,
+            consumer: d.consumer,
+            messageId: d.message_id,
+            type: d.type,
+            payload: d.payload,
+            error: d.error,
+            attempts: d.attempts,
+            createdAt: d.created_at.toISOString(),
+            retriedAt: d.retried_at?.toISOString() ?? null,
+          }),
+          (d) => ({ createdAt: d.created_at.toISOString(), id: d.id }),
+        );
+      },
+    );
+
+    app.post(
+      '/admin/dead-letters/:id/retry',
+      {
+        schema: {
+          tags,
+          summary: 'Put a dead-lettered message back on its consumer’s queue',
+          security: bearerSecurity,
+          params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+          response: {
+            202: Type.Object({ id: Type.String(), status: Type.Literal('requeued') }),
+            ...problems(400, 401, 403, 404, 409),
+          },
+        },
+      },
+      async (request, reply) => {
+        const letter = await db
+          .selectFrom('dead_letters')
+          .selectAll()
+          .where('id', '=', request.params.id)
+          .executeTakeFirst();
+        if (!letter) throw notFound('Dead letter');
+        if (letter.retried_at)
+          throw new AppError('INVALID_STATE', 'This message was already requeued');
+        await bus.requeue(letter.consumer, {
+          messageId: letter.message_id,
+          type: letter.type,
+          payload: letter.payload,
+        });
+        await db
+          .updateTable('dead_letters')
+          .set({ retried_at: new Date() })
+          .where('id', '=', letter.id)
+          .execute();
+        return reply.status(202).send({ id: letter.id, status: 'requeued' as const });
+      },
+    );
+  };
+}

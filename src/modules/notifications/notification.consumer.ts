@@ -1,0 +1,91 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../infra/postgres/schema.js';
+import { processOnce } from '../../platform/messaging/idempotent-consumer.js';
+import type { BusMessage, ConsumerSpec } from '../../platform/ports/message-bus.js';
+import type { NotificationRepository } from './notification.repository.js';
+
+export const NOTIFICATIONS_CONSUMER = 'notifications';
+
+interface Rendered {
+  userId: string;
+  type: string;
+  title: string;
+  body: string;
+}
+
+const money = (cents: unknown, currency: unknown) =>
+  `${(Number(cents ?? 0) / 100).toFixed(2)} ${String(currency ?? '')}`.trim();
+
+/** What a message means to the person it concerns, or null when it concerns nobody. */
+function render(message: BusMessage): Rendered | null {
+  const p = message.payload;
+  const userId = typeof p.userId === 'string' ? p.userId : null;
+  if (!userId) return null;
+  switch (message.type) {
+    case 'booking.confirmed':
+      return {
+        userId,
+        type: 'booking.confirmed',
+        title: 'Your booking is confirmed',
+        body: `Booking ${String(p.bookingId)}: ${String(p.quantity)} ticket(s), ${money(p.totalCents, p.currency)}.`,
+      };
+    case 'booking.cancelled':
+      return p.reason === 'event_cancelled'
+        ? {
+            userId,
+            type: 'event.cancelled',
+            title: 'An event you booked was cancelled',
+            body: `Booking ${String(p.bookingId)} was cancelled with the event; ${money(p.refundCents, p.currency)} refunded.`,
+          }
+        : {
+            userId,
+            type: 'booking.cancelled',
+            title: 'Your booking is cancelled',
+            body: `Booking ${String(p.bookingId)} is cancelled; ${money(p.refundCents, p.currency)} refunded.`,
+          };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Turns booking events into in-app notifications and queued emails, once per message. The
+ * email is sent after the commit (and retried by the email sender until the server takes it).
+ */
+export function notificationConsumer(deps: {
+  db: Kysely<DB>;
+  notifications: NotificationRepository;
+  emailEnabled: boolean;
+  sendNow: (emailId: string) => Promise<void>;
+}): ConsumerSpec {
+  return {
+    name: NOTIFICATIONS_CONSUMER,
+    bindings: ['booking.confirmed', 'booking.cancelled'],
+    async handle(message) {
+      const rendered = render(message);
+      if (!rendered) return;
+      let emailId: string | undefined;
+      await processOnce(deps.db, NOTIFICATIONS_CONSUMER, message, async (trx) => {
+        const notification = await deps.notifications.insert(trx, {
+          ...rendered,
+          data: { ...message.payload, messageId: message.messageId },
+        });
+        if (!deps.emailEnabled) return;
+        const user = await trx
+          .selectFrom('users')
+          .select('email')
+          .where('id', '=', rendered.userId)
+          .executeTakeFirst();
+        if (user) {
+          emailId = await deps.notifications.queueEmail(trx, {
+            notificationId: notification.id,
+            to: user.email,
+            subject: rendered.title,
+            body: rendered.body,
+          });
+        }
+      });
+      if (emailId) await deps.sendNow(emailId).catch(() => undefined);
+    },
+  };
+}

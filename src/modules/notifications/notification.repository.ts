@@ -1,0 +1,90 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DB, EmailDeliveriesTable, NotificationsTable } from '../../infra/postgres/schema.js';
+
+export type NotificationRow = Selectable<NotificationsTable>;
+export type EmailRow = Selectable<EmailDeliveriesTable>;
+
+export class NotificationRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  insert(
+    trx: Kysely<DB>,
+    n: { userId: string; type: string; title: string; body: string; data: Record<string, unknown> },
+  ): Promise<NotificationRow> {
+    return trx
+      .insertInto('notifications')
+      .values({
+        user_id: n.userId,
+        type: n.type,
+        title: n.title,
+        body: n.body,
+        data: JSON.stringify(n.data),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async queueEmail(
+    trx: Kysely<DB>,
+    email: { notificationId: string; to: string; subject: string; body: string },
+  ): Promise<string> {
+    const row = await trx
+      .insertInto('email_deliveries')
+      .values({
+        notification_id: email.notificationId,
+        to_address: email.to,
+        subject: email.subject,
+        body: email.body,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async listForUser(
+    userId: string,
+    options: { limit: number; after?: { createdAt: Date; id: string } },
+  ): Promise<{ rows: NotificationRow[]; hasMore: boolean }> {
+    let query = this.db.selectFrom('notifications').selectAll().where('user_id', '=', userId);
+    if (options.after) {
+      const { createdAt, id } = options.after;
+      query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id})`);
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+      .execute();
+    return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+  }
+
+  /** Claims one pending email (or a batch of due ones) for sending, with a lease. */
+  async claimEmails(now: Date, leaseMs: number, limit: number, id?: string): Promise<EmailRow[]> {
+    const { rows } = await sql<EmailRow>`
+      UPDATE email_deliveries SET locked_until = ${new Date(now.getTime() + leaseMs)}, attempts = attempts + 1
+      WHERE id IN (
+        SELECT id FROM email_deliveries
+        WHERE status = 'pending' AND (locked_until IS NULL OR locked_until <= ${now})
+          ${id ? sql`AND id = ${id}` : sql``}
+        ORDER BY created_at
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING *`.execute(this.db);
+    return rows;
+  }
+
+  async markEmail(
+    id: string,
+    outcome: { sent: true } | { sent: false; error: string; final: boolean },
+  ): Promise<void> {
+    await this.db
+      .updateTable('email_deliveries')
+      .set(
+        outcome.sent
+          ? { status: 'sent', sent_at: new Date(), locked_until: null }
+          : { status: outcome.final ? 'failed' : 'pending', last_error: outcome.error },
+      )
+      .where('id', '=', id)
+      .execute();
+  }
+}

@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { SmtpMailer } from '../../infra/smtp/smtp-mailer.js';
+import type { DB } from '../../infra/postgres/schema.js';
+import { BackgroundLoop } from '../../platform/background-loop.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Mailer } from '../../platform/ports/mailer.js';
+import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
+import { EmailSender } from './email-sender.js';
+import { notificationConsumer } from './notification.consumer.js';
+import { NotificationRepository } from './notification.repository.js';
+
+export interface NotificationsModule {
+  repository: NotificationRepository;
+  consumer: ConsumerSpec;
+  /** Present when SMTP_URL is set. */
+  emailSender?: EmailSender;
+  loops: BackgroundLoop[];
+  close(): Promise<void>;
+}
+
+export function createNotificationsModule(input: {
+  db: Kysely<DB>;
+  smtpUrl?: string;
+  smtpFrom: string;
+  emailSweepMs: number;
+  clock: Clock;
+  logger: Logger;
+}): NotificationsModule {
+  const repository = new NotificationRepository(input.db);
+  const mailer: Mailer | undefined = input.smtpUrl
+    ? new SmtpMailer(input.smtpUrl, input.smtpFrom)
+    : undefined;
+  const emailSender = mailer
+    ? new EmailSender(repository, mailer, input.clock, input.logger)
+    : undefined;
+  return {
+    repository,
+    emailSender,
+    consumer: notificationConsumer({
+      db: input.db,
+      notifications: repository,
+      emailEnabled: Boolean(emailSender),
+      sendNow: (id) => emailSender?.sendNow(id) ?? Promise.resolve(),
+    }),
+    loops: emailSender
+      ? [
+          new BackgroundLoop(
+            'email-sender',
+            input.emailSweepMs,
+            async () => {
+              while ((await emailSender.sendDue(50)) === 50) {
+                // a full batch: more are waiting
+              }
+            },
+            input.logger,
+          ),
+        ]
+      : [],
+    close: async () => mailer?.close(),
+  };
+}

@@ -1,0 +1,137 @@
+import type { WebSocket } from 'ws';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { PubSub } from '../../platform/ports/cache-store.js';
+
+export const LIVE_CHANNEL = 'live';
+
+export interface LiveUpdate {
+  eventId: string;
+  changes: Array<{ seatId: string; status: 'available' | 'held' | 'sold' }>;
+  availability: { available: number; held: number; sold: number } | null;
+}
+
+interface Client {
+  socket: WebSocket;
+  alive: boolean;
+}
+
+export interface LiveHubSettings {
+  heartbeatMs: number;
+  /** A client with more than this many bytes unsent is dropped rather than buffered. */
+  maxBufferedBytes: number;
+}
+
+/**
+ * This instance's WebSocket clients, by event. Updates arrive through pub/sub (Redis across
+ * instances, in process when embedded), so a change handled anywhere reaches every client.
+ */
+export class LiveHub {
+  private readonly clients = new Map<string, Set<Client>>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly dropped: Counter;
+  pushed = 0;
+
+  constructor(
+    private readonly pubsub: PubSub,
+    private readonly settings: LiveHubSettings,
+    registry: Registry,
+  ) {
+    const clients = this.clients;
+    new Gauge({
+      name: 'websocket_connections',
+      help: 'Open WebSocket connections on this instance',
+      registers: [registry],
+      collect() {
+        let n = 0;
+        for (const set of clients.values()) n += set.size;
+        this.set(n);
+      },
+    });
+    this.dropped = new Counter({
+      name: 'websocket_dropped_total',
+      help: 'WebSocket clients dropped for not reading fast enough or not answering pings',
+      registers: [registry],
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.pubsub.subscribe(LIVE_CHANNEL, (message) =>
+      this.dispatch(JSON.parse(message) as LiveUpdate),
+    );
+    this.heartbeat = setInterval(() => this.ping(), this.settings.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.heartbeat);
+    for (const set of this.clients.values())
+      for (const client of set) client.socket.close(1001, 'server shutting down');
+    this.clients.clear();
+  }
+
+  /** Announces an update to every instance's clients. */
+  publish(update: LiveUpdate): Promise<void> {
+    return this.pubsub.publish(LIVE_CHANNEL, JSON.stringify(update));
+  }
+
+  add(eventId: string, socket: WebSocket): void {
+    const client: Client = { socket, alive: true };
+    let set = this.clients.get(eventId);
+    if (!set) {
+      set = new Set();
+      this.clients.set(eventId, set);
+    }
+    set.add(client);
+    socket.on('pong', () => {
+      client.alive = true;
+    });
+    socket.on('close', () => {
+      set.delete(client);
+      if (set.size === 0 && this.clients.get(eventId) === set) this.clients.delete(eventId);
+    });
+  }
+
+  send(socket: WebSocket, payload: unknown): boolean {
+    if (socket.bufferedAmount > this.settings.maxBufferedBytes) {
+      this.dropped.inc();
+      socket.terminate();
+      return false;
+    }
+    socket.send(JSON.stringify(payload));
+    return true;
+  }
+
+  private dispatch(update: LiveUpdate): void {
+    const set = this.clients.get(update.eventId);
+    if (!set) return;
+    const seats =
+      update.changes.length > 0 ? JSON.stringify({ type: 'seats', changes: update.changes }) : null;
+    const availability = update.availability
+      ? JSON.stringify({ type: 'availability', ...update.availability })
+      : null;
+    for (const client of set) {
+      if (client.socket.bufferedAmount > this.settings.maxBufferedBytes) {
+        this.dropped.inc();
+        client.socket.terminate();
+        continue;
+      }
+      if (seats) client.socket.send(seats);
+      if (availability) client.socket.send(availability);
+      this.pushed++;
+    }
+  }
+
+  private ping(): void {
+    for (const set of this.clients.values()) {
+      for (const client of set) {
+        if (!client.alive) {
+          this.dropped.inc();
+          client.socket.terminate();
+          continue;
+        }
+        client.alive = false;
+        client.socket.ping();
+      }
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../infra/postgres/schema.js';
+import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
+import type { LiveHub, LiveUpdate } from './live-hub.js';
+
+export const LIVE_UPDATES_CONSUMER = 'live-updates';
+
+const STATUS_BY_TYPE: Record<string, LiveUpdate['changes'][number]['status']> = {
+  'seats.held': 'held',
+  'seats.released': 'available',
+  'booking.confirmed': 'sold',
+  'booking.cancelled': 'available',
+};
+
+/**
+ * Seat and availability changes → every instance's WebSocket clients. Redelivered duplicates
+ * need no guard: an update carries the current state, so sending it twice is harmless.
+ */
+export function liveUpdateConsumer(deps: { db: Kysely<DB>; hub: LiveHub }): ConsumerSpec {
+  return {
+    name: LIVE_UPDATES_CONSUMER,
+    bindings: Object.keys(STATUS_BY_TYPE),
+    async handle(message) {
+      const eventId = message.payload.eventId;
+      if (typeof eventId !== 'string') return;
+      const seatIds = Array.isArray(message.payload.seatIds)
+        ? (message.payload.seatIds as string[])
+        : [];
+      const status = STATUS_BY_TYPE[message.type]!;
+      const counts = await deps.db
+        .selectFrom('events')
+        .select(['available', 'held', 'sold'])
+        .where('id', '=', eventId)
+        .executeTakeFirst();
+      await deps.hub.publish({
+        eventId,
+        changes: seatIds.map((seatId) => ({ seatId, status })),
+        availability: counts ?? null,
+      });
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { DB } from '../../infra/postgres/schema.js';
+import { MemoryMessageBus } from '../../infra/memory/memory-message-bus.js';
+import { RabbitMessageBus } from '../../infra/rabbitmq/rabbitmq-message-bus.js';
+import { defaultRetryPolicy, type DeadLetterSink, type MessageBus } from '../ports/message-bus.js';
+
+export interface BusSettings {
+  amqpUrl?: string;
+  namespace: string;
+  quorumQueues: boolean;
+  queueExpiresMs?: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+}
+
+/** RabbitMQ when AMQP_URL is set, the in-process bus otherwise; dead letters land in PostgreSQL. */
+export function createMessageBus(
+  settings: BusSettings,
+  db: Kysely<DB>,
+  logger: Logger,
+): MessageBus {
+  const deadLetter: DeadLetterSink = async (consumer, message, error, attempts) => {
+    logger.error(
+      { consumer, messageId: message.messageId, type: message.type, error },
+      'message dead-lettered',
+    );
+    await db
+      .insertInto('dead_letters')
+      .values({
+        consumer,
+        message_id: message.messageId,
+        type: message.type,
+        payload: JSON.stringify(message.payload),
+        error: error.slice(0, 2000),
+        attempts,
+      })
+      .execute();
+  };
+  const retry = defaultRetryPolicy(settings.retryBaseMs, settings.maxAttempts);
+  if (!settings.amqpUrl) return new MemoryMessageBus(retry, deadLetter);
+  return new RabbitMessageBus(
+    {
+      url: settings.amqpUrl,
+      namespace: settings.namespace,
+      quorumQueues: settings.quorumQueues,
+      queueExpiresMs: settings.queueExpiresMs,
+      prefetch: 32,
+    },
+    retry,
+    deadLetter,
+    logger,
+  );
+}

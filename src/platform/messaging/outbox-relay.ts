@@ -1,0 +1,106 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../../infra/postgres/database.js';
+import type { MessageBus } from '../ports/message-bus.js';
+
+export interface RelaySettings {
+  batchSize: number;
+  /** Fallback poll when no NOTIFY arrives (a lost notification never strands a message). */
+  pollMs: number;
+}
+
+/**
+ * Publishes outbox rows to the bus, oldest first, and marks them sent once the broker has
+ * confirmed them. Rows are claimed FOR UPDATE SKIP LOCKED, so relays on many instances never
+ * publish the same row in the normal case; a relay that dies after publishing and before
+ * marking leaves the rows to be published again (at-least-once: consumers deduplicate).
+ */
+export class OutboxRelay {
+  private stopListening: (() => Promise<void>) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  published = 0;
+
+  constructor(
+    private readonly database: Database,
+    private readonly bus: MessageBus,
+    private readonly settings: RelaySettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.stopListening = await this.database
+      .listen('evently_outbox', () => this.wake())
+      .catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'outbox LISTEN failed; polling only');
+        return undefined;
+      });
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.stopListening?.();
+    await this.running;
+  }
+
+  /** Publishes one batch; returns how many rows it published. */
+  async relayOnce(): Promise<number> {
+    return this.database.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{
+        id: string;
+        message_id: string;
+        type: string;
+        payload: Record<string, unknown>;
+      }>`
+        SELECT id, message_id, type, payload FROM outbox
+        WHERE published_at IS NULL
+        ORDER BY id
+        LIMIT ${this.settings.batchSize}
+        FOR UPDATE SKIP LOCKED`.execute(trx);
+      if (rows.length === 0) return 0;
+      await this.bus.publish(
+        rows.map((r) => ({ messageId: r.message_id, type: r.type, payload: r.payload })),
+      );
+      await sql`
+        UPDATE outbox SET published_at = now(), attempts = attempts + 1
+        WHERE id = ANY(${rows.map((r) => r.id)}::bigint[])`.execute(trx);
+      this.published += rows.length;
+      return rows.length;
+    });
+  }
+
+  /** Runs batches until the outbox is empty; coalesces wake-ups that arrive meanwhile. */
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.running = this.drain()
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error }, 'outbox relay failed; will retry'),
+      )
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        } else if (!this.stopped) {
+          this.timer = setTimeout(() => this.wake(), this.settings.pollMs);
+          this.timer.unref();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && (await this.relayOnce()) === this.settings.batchSize) {
+      // a full batch: more are waiting
+    }
+  }
+}

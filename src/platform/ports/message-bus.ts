@@ -1,0 +1,47 @@
+/** A message as it travels: the outbox row's id makes redeliveries recognisable. */
+export interface BusMessage {
+  messageId: string;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+export interface ConsumerSpec {
+  /** Also the queue's name; one queue per consumer, shared by every instance. */
+  name: string;
+  /** Message types (routing keys) the consumer receives. */
+  bindings: string[];
+  /** Throws to ask for a retry; after `maxAttempts` the message is dead-lettered. */
+  handle(message: BusMessage): Promise<void>;
+}
+
+/** Where messages end that failed every attempt. */
+export type DeadLetterSink = (
+  consumer: string,
+  message: BusMessage,
+  error: string,
+  attempts: number,
+) => Promise<void>;
+
+/**
+ * Durable publish/subscribe with at-least-once delivery, growing retry delays and dead
+ * letters: RabbitMQ in production, in process when embedded. Consumers must be idempotent.
+ */
+export interface MessageBus {
+  /** Resolves once the broker has confirmed every message. */
+  publish(messages: BusMessage[]): Promise<void>;
+  consume(spec: ConsumerSpec): Promise<void>;
+  /** Puts a message straight back on one consumer's queue (dead-letter retry). */
+  requeue(consumer: string, message: BusMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  /** Delay before attempt n+1, after attempt n (1-based) failed. */
+  delayMs(attempt: number): number;
+}
+
+export const defaultRetryPolicy = (baseMs: number, maxAttempts: number): RetryPolicy => ({
+  maxAttempts,
+  delayMs: (attempt) => Math.min(baseMs * 2 ** (attempt - 1), 60_000),
+});
