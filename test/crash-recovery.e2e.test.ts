@@ -20,9 +20,12 @@ import { createTestDatabase, type TestDatabase } from './support/test-database.j
  * the charges). The restarted server must settle every saga from what the first one persisted,
  * without charging anyone twice, losing a booking or leaving a seat held.
  *
- * Two scenarios share the machinery: an immediate restart, where every charge is confirmed,
- * and a restart delayed until every hold has expired, with a mix of cards, where the charges
- * that landed while the server was dead must be refunded and their seats given back.
+ * Three scenarios share the machinery: an immediate restart, where every charge is confirmed;
+ * a restart delayed until every hold has expired, with a mix of cards, where the charges that
+ * landed while the server was dead must be refunded and their seats given back; and a restart
+ * during a provider outage (a server pointed at a closed port, its circuit opening, stopped and
+ * started again once the provider is back), where the recovered charges, which the provider did
+ * make, must not be taken for charges that never happened.
  *
  * Runs against a fresh PostgreSQL database when DATABASE_URL is set (plus REDIS_URL when set),
  * otherwise against the embedded PGlite persisted in DATA_DIR, which must survive the SIGKILL.
@@ -113,6 +116,27 @@ interface Scenario {
   holdTtlSeconds: number;
   /** Keep the server down until every hold has expired (instead of restarting at once). */
   restartAfterHoldsExpire: boolean;
+  /**
+   * Restart first with the provider unreachable (PAYMENTS_URL on a closed port) and keep that
+   * server up at least this long, until the recovery loop has retried every saga and the
+   * circuit has opened; then SIGTERM it and restart with the provider back.
+   */
+  providerDownAtRestartMs?: number;
+}
+
+/** What the server that restarted during the provider outage saw. */
+interface OutageRun {
+  /** Epoch milliseconds: serving (against the dead provider), then stopped. */
+  servingAt: number;
+  stoppedAt: number;
+  /** The booking sagas as the last poll before the stop saw them. */
+  sagas: SagaView[];
+  /** Every distinct saga lastError seen while the provider was down. */
+  errorsSeen: string[];
+  /** /health/status reported the payments circuit open at least once. */
+  circuitOpenSeen: boolean;
+  /** Sagas seen finished while the provider was down (there should be none). */
+  finishedSeen: string[];
 }
 
 /** What a run left behind, for the scenario's own assertions. */
@@ -131,6 +155,8 @@ interface CrashRun {
   /** Epoch milliseconds. */
   killedAt: number;
   restartedAt: number;
+  /** Only with providerDownAtRestartMs. */
+  outage?: OutageRun;
   /** Queries the database the servers used (after the second one stopped). */
   rows: <R>(query: RawBuilder<R>) => Promise<R[]>;
   summary: string;
@@ -211,6 +237,8 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
     BCRYPT_COST: '4',
     SEED_DEMO: 'false',
     LOG_LEVEL: 'warn',
+    // Every buyer registers from 127.0.0.1, and with Redis the windows outlive each server run.
+    RATE_LIMIT_ENABLED: 'false',
   };
 
   // 1. The payment provider: its own process, so it lives on when the server is killed.
@@ -235,9 +263,11 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
   });
   expect(createAdmin.output()).toContain(`Created admin ${ADMIN_EMAIL}`);
 
-  const serve = async (): Promise<{ server: Running; base: string }> => {
+  const serve = async (
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<{ server: Running; base: string }> => {
     const port = await freePort();
-    const server = processes.start(['serve'], { ...env, PORT: String(port) });
+    const server = processes.start(['serve'], { ...env, ...extraEnv, PORT: String(port) });
     const banner = await waitForOutput(server, /Evently is running/, STARTUP_MS);
     expect(banner).toContain(mode === 'pglite' ? 'embedded PGlite database' : 'PostgreSQL');
     return { server, base: `http://127.0.0.1:${port}` };
@@ -368,11 +398,79 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
   // The crash must have come while the bookings were under way.
   expect(unanswered, JSON.stringify(firstAnswers)).toBeGreaterThan(0);
 
+  // 5a. (With providerDownAtRestartMs.) A restart while the provider is down: nobody listens
+  // on PAYMENTS_URL, so every recovered saga fails to reach it, the circuit opens (and, with a
+  // short reset, half-opens and opens again). No saga may finish: the charges the dead server
+  // started did go through, whatever this server cannot find out. Then a clean stop.
+  const restartDuringOutage = async (minMs: number): Promise<OutageRun> => {
+    const deadPort = await freePort();
+    const down = await serve({
+      PAYMENTS_URL: `http://127.0.0.1:${deadPort}`,
+      PAYMENT_BREAKER_RESET_MS: '500',
+    });
+    const servingAt = Date.now();
+    const deadline = servingAt + minMs + SETTLE_MS;
+    const errorsSeen = new Set<string>();
+    const finishedSeen = new Set<string>();
+    let circuitOpenSeen = false;
+    let sagas: SagaView[] = [];
+    for (;;) {
+      const [page, health] = await Promise.all([
+        call<{ items: SagaView[] }>(down.base, 'GET', '/api/v1/admin/sagas?limit=100', {
+          token: admin.accessToken,
+        }),
+        call<{ checks: Record<string, { status: string; error?: string }> }>(
+          down.base,
+          'GET',
+          '/health/status',
+        ),
+      ]);
+      sagas = page.items.filter((s) => s.type === 'booking');
+      for (const saga of sagas) {
+        if (saga.lastError) errorsSeen.add(saga.lastError);
+        if (finished(saga)) finishedSeen.add(`${saga.bookingId} ${saga.status}`);
+      }
+      if (health.checks.payments?.status === 'down') circuitOpenSeen = true;
+      // Every saga taken over and retried against the dead provider (claimed, its charge step
+      // failed, claimed again at least twice), and the circuit seen open. A saga that finished
+      // here is not retried; the scenario's assertions report it.
+      const retried = sagas.every(
+        (s) => finished(s) || (s.attempts >= 3 && /unreachable|circuit/.test(s.lastError ?? '')),
+      );
+      if (sagas.length > 0 && retried && circuitOpenSeen && Date.now() - servingAt >= minMs) break;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the provider outage did not play out as intended (circuit seen open: ` +
+            `${circuitOpenSeen}):\n${JSON.stringify(sagas, null, 2)}\n` +
+            `server output:\n${down.server.output()}`,
+        );
+      }
+      await sleep(100);
+    }
+    down.server.child.kill('SIGTERM');
+    expect(await exitWithin(down.server, 15_000), down.server.output()).toEqual({
+      code: 0,
+      signal: null,
+    });
+    return {
+      servingAt,
+      stoppedAt: Date.now(),
+      sagas,
+      errorsSeen: [...errorsSeen],
+      circuitOpenSeen,
+      finishedSeen: [...finishedSeen],
+    };
+  };
+
   // 5. The same environment again; the recovery loop must finish what the first run left.
   // Kept down until every hold has expired, the recovered sagas find the charges the provider
   // made meanwhile on holds that are no longer good.
   const lastExpiry = Math.max(...users.map((u) => u.holdExpiresAt));
   if (scenario.restartAfterHoldsExpire) await sleep(Math.max(0, lastExpiry + 250 - Date.now()));
+  const outage =
+    scenario.providerDownAtRestartMs === undefined
+      ? undefined
+      : await restartDuringOutage(scenario.providerDownAtRestartMs);
   const second = await serve();
   const restartedAt = Date.now();
   if (scenario.restartAfterHoldsExpire) expect(restartedAt).toBeGreaterThan(lastExpiry);
@@ -622,7 +720,15 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
     `ledger ${charges.length} charges, ${refunds.length} refunds, ` +
     `${entries.filter((e) => e.kind === 'decline').length} declines; ` +
     `saga attempts ${bookingSagas.map((s) => s.attempts).join(',')}; ` +
-    `killed at +${killedAt - fired} ms, serving again at +${restartedAt - fired} ms, ` +
+    `killed at +${killedAt - fired} ms, ` +
+    (outage
+      ? `serving against the dead provider at +${outage.servingAt - fired} ms ` +
+        `(stopped at +${outage.stoppedAt - fired} ms, saga attempts by then ` +
+        `${outage.sagas.map((s) => s.attempts).join(',')}, steps ` +
+        `${[...new Set(outage.sagas.map((s) => s.step))].join('/')}, circuit seen open: ` +
+        `${outage.circuitOpenSeen}, errors: ${outage.errorsSeen.join(' | ')}), `
+      : '') +
+    `serving again at +${restartedAt - fired} ms, ` +
     `settled at +${settledAt - fired} ms; ${Date.now() - started} ms in all`;
   return {
     users,
@@ -638,6 +744,7 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
     event,
     killedAt,
     restartedAt,
+    outage,
     rows,
     summary,
   };
@@ -776,5 +883,99 @@ describe('crash recovery (SIGKILL with charges in flight)', () => {
             : 'expired',
       );
     }
+  }, 120_000);
+
+  it('charges that went through before the crash are not taken for charges that never happened when the provider is down at the restart', async () => {
+    const run = await crashAndRecover({
+      name: 'outage',
+      payWith: Array.from({ length: USERS }, () => 'tok_slow' as const),
+      slowMs: 1500,
+      // Long enough that no hold expires before the provider is back.
+      holdTtlSeconds: 120,
+      restartAfterHoldsExpire: false,
+      providerDownAtRestartMs: 2000,
+    });
+    console.log(run.summary);
+    const outage = run.outage!;
+    expect(outage).toBeDefined();
+
+    // The outage happened as intended: the server restarted without the provider took every
+    // saga over, failed to reach the provider (first unreachable, then the open circuit) and
+    // left every one of them unfinished for the next run.
+    expect(outage.sagas).toHaveLength(USERS);
+    expect(outage.finishedSeen).toEqual([]);
+    for (const saga of outage.sagas) {
+      expect(finished(saga), JSON.stringify(saga)).toBe(false);
+      expect(saga.attempts, JSON.stringify(saga)).toBeGreaterThanOrEqual(3);
+      expect(saga.lastError, JSON.stringify(saga)).toMatch(/unreachable|circuit/);
+    }
+    expect(outage.circuitOpenSeen).toBe(true);
+    expect(
+      outage.errorsSeen.some((e) => /unreachable/.test(e)),
+      outage.errorsSeen.join('\n'),
+    ).toBe(true);
+    expect(
+      outage.errorsSeen.some((e) => /circuit/.test(e)),
+      outage.errorsSeen.join('\n'),
+    ).toBe(true);
+    // Nothing reached the provider meanwhile: its books moved only before and after.
+    for (const entry of run.entries) {
+      const at = Date.parse(entry.at);
+      expect(at > outage.servingAt && at < outage.stoppedAt, JSON.stringify(entry)).toBe(false);
+    }
+
+    // Every booking reached the database before the kill. The provider charged those whose
+    // request it had before the kill: usually all of them, but a loaded machine may kill the
+    // server before the last charges went out. At least one must have, or this proves nothing.
+    expect(run.bookings).toHaveLength(USERS);
+    expect(run.charges.length).toBeGreaterThan(0);
+    const uncharged: BookingView[] = [];
+    for (const booking of run.bookings) {
+      const label = `${booking.id} (${booking.status} ${booking.failureCode ?? ''})`;
+      const charges = run.chargesByKey.get(booking.id) ?? [];
+      const refunds = run.refunds.filter((r) => r.idempotencyKey.endsWith(booking.id));
+      if (charges.length === 0) {
+        // Never charged: failed, nothing to give back, the hold kept for another try.
+        uncharged.push(booking);
+        expect(booking.status, label).toBe('failed');
+        expect(booking.failureCode, label).toBe('PAYMENT_UNAVAILABLE');
+        expect(refunds, label).toEqual([]);
+        expect(booking.refundCents, label).toBe(0);
+        continue;
+      }
+      // One charge per key, never two.
+      expect(charges, label).toHaveLength(1);
+      expect(charges[0]!.amountCents, label).toBe(booking.totalCents);
+      if (booking.status === 'confirmed') {
+        // The money is for the tickets.
+        expect(refunds, label).toEqual([]);
+        expect(booking.refundCents, label).toBe(0);
+        expect(booking.tickets, label).toHaveLength(SEATS_PER_USER);
+        expect(booking.saga?.status, label).toBe('completed');
+      } else {
+        // Failed with the money taken: given back exactly once, in full, under its key.
+        // (Before the fix the outage server failed these as "nothing was charged":
+        // refundCents 0 and no refund at all.)
+        expect(booking.status, label).toBe('failed');
+        expect(refunds, label).toHaveLength(1);
+        expect(refunds[0]!.idempotencyKey, label).toBe(`refund:${booking.id}`);
+        expect(refunds[0]!.chargeId, label).toBe(charges[0]!.id);
+        expect(refunds[0]!.amountCents, label).toBe(booking.totalCents);
+        expect(booking.refundCents, label).toBe(booking.totalCents);
+        expect(booking.tickets, label).toEqual([]);
+        expect(booking.saga?.status, label).toBe('compensated');
+      }
+    }
+    expect(run.charges).toHaveLength(USERS - uncharged.length);
+    expect(run.refunds).toHaveLength(run.failed.length - uncharged.length);
+    expect(run.bookingSagas.every(finished)).toBe(true);
+
+    // The counters agree with the tickets; only the uncharged bookings' holds are still held.
+    const sold = run.confirmed.length * SEATS_PER_USER;
+    const held = uncharged.length * SEATS_PER_USER;
+    expect(run.event.available + run.event.held + run.event.sold).toBe(CAPACITY);
+    expect(run.event.sold).toBe(run.confirmed.flatMap((b) => b.tickets).length);
+    expect(run.event).toMatchObject({ capacity: CAPACITY, sold, held });
+    expect(run.event.available).toBe(CAPACITY - sold - held);
   }, 120_000);
 });
