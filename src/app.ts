@@ -7,7 +7,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Dependencies } from './composition.js';
 import { userAdminRoutes } from './modules/admin/user-admin.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
+import websocket from '@fastify/websocket';
+import { deadLetterRoutes } from './modules/admin/dead-letter.routes.js';
 import { sagaAdminRoutes } from './modules/admin/saga-admin.routes.js';
+import { notificationRoutes } from './modules/notifications/notification.routes.js';
+import { registerLiveRoutes } from './modules/realtime/live.routes.js';
 import { bookingRoutes } from './modules/bookings/booking.routes.js';
 import { eventRoutes } from './modules/events/event.routes.js';
 import { holdRoutes } from './modules/holds/hold.routes.js';
@@ -15,6 +19,7 @@ import { venueRoutes } from './modules/venues/venue.routes.js';
 import { registerErrorHandling } from './platform/error-handler.js';
 import { registerHealthRoutes } from './platform/health.js';
 import { registerMetrics } from './platform/metrics.js';
+import { registerRateLimiting } from './platform/rate-limit.js';
 import { requestIdFor } from './platform/request-id.js';
 import { registerValidation } from './platform/validation.js';
 import { VERSION } from './version.js';
@@ -22,6 +27,8 @@ import { VERSION } from './version.js';
 export const API_PREFIX = '/api/v1';
 
 export interface AppOptions {
+  /** false: a worker process, serving only health, metrics and documentation. */
+  api?: boolean;
   /** false silences request logging (tests); otherwise the composition's logger is used. */
   logger?: false;
 }
@@ -66,7 +73,14 @@ export async function buildApp(
   });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    exposedHeaders: ['X-Request-Id', 'Location', 'Retry-After'],
+    exposedHeaders: [
+      'X-Request-Id',
+      'Location',
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ],
   });
   await app.register(swagger, {
     openapi: {
@@ -92,17 +106,24 @@ export async function buildApp(
     mode: deps.database.mode,
   });
 
-  const { services, guards } = deps;
+  if (config.rateLimit.enabled) {
+    registerRateLimiting(app, deps.rateLimits, { ...config.rateLimit, apiPrefix: API_PREFIX });
+  }
+  if (options.api === false) return app;
+  const { services, guards, booking, messaging } = deps;
+  await app.register(websocket, { options: { maxPayload: 4096 } });
   await app.register(
     async (api) => {
       await api.register(authRoutes(services.auth, guards));
       await api.register(venueRoutes(services.venues, guards));
       await api.register(eventRoutes(services.events, guards));
       await api.register(userAdminRoutes(services.userAdmin, guards));
-      const { booking } = deps;
       await api.register(holdRoutes(booking.holds, booking.idempotency, guards));
       await api.register(bookingRoutes(booking.bookings, booking.idempotency, guards));
       await api.register(sagaAdminRoutes(booking.sagas, guards));
+      await api.register(deadLetterRoutes(deps.database.db, messaging.bus, guards));
+      await api.register(notificationRoutes(messaging.notifications.repository, guards));
+      registerLiveRoutes(api, services.events, messaging.hub);
     },
     { prefix: API_PREFIX },
   );

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { createDependencies, openDatabase } from './composition.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -9,7 +10,10 @@ import { seedDemo } from './seed/demo-seed.js';
 const USAGE = `Usage: evently <command>
 
 Commands:
-  serve          migrate, then serve the API (default)
+  serve          migrate, then serve the API and run the workers (default)
+                 [--instances N]: N processes sharing the port (node cluster)
+  api            the HTTP API and WebSocket only (scale separately from workers)
+  worker         outbox relay, consumers, sweepers and saga recovery only
   migrate        apply pending database migrations and exit
   seed-demo      create the demo accounts, venue and events (idempotent)
   create-admin   --email <email> [--name <name>]; the password comes from ADMIN_PASSWORD
@@ -38,6 +42,15 @@ async function withDependencies<T>(
   }
 }
 
+async function migrateOnce(config: Config): Promise<void> {
+  const database = await openDatabase(config);
+  try {
+    await migrate(database);
+  } finally {
+    await database.close();
+  }
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -52,8 +65,36 @@ async function main(argv: string[]): Promise<void> {
       ? loadConfig({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined })
       : loadConfig();
   switch (command) {
-    case 'serve': {
-      stopOnSignals(await startServer(config));
+    case 'serve':
+    case 'api':
+    case 'worker': {
+      const roles = { api: command !== 'worker', workers: command !== 'api' };
+      const { values } = parseArgs({ args: rest, options: { instances: { type: 'string' } } });
+      const instances = values.instances === undefined ? 1 : Number(values.instances);
+      if (!Number.isInteger(instances) || instances < 1 || instances > 64) {
+        throw new ConfigError('--instances must be a whole number from 1 to 64');
+      }
+      if (instances > 1 && (!config.databaseUrl || !config.redisUrl)) {
+        throw new ConfigError(
+          '--instances needs DATABASE_URL and REDIS_URL: processes cannot share an embedded database',
+        );
+      }
+      if (instances > 1 && cluster.isPrimary) {
+        // One process per core: they share the port (node cluster) and coordinate every
+        // background job through PostgreSQL, so nothing runs twice.
+        await migrateOnce(config);
+        for (let i = 0; i < instances; i++) cluster.fork();
+        cluster.on('exit', (worker, code) => {
+          if (code !== 0) console.error(`instance ${worker.process.pid} exited with ${code}`);
+        });
+        const stop = () => {
+          for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+        return;
+      }
+      stopOnSignals(await startServer(config, roles));
       return;
     }
     case 'migrate': {

@@ -3,8 +3,10 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openEmbedded, connectPostgres, type Database } from './infra/postgres/database.js';
 import { MemoryPubSub, NoSharedCache } from './infra/memory/memory-cache-store.js';
+import { MemoryRateLimitStore } from './infra/memory/memory-rate-limit-store.js';
 import { MemoryTokenDenylist } from './infra/memory/memory-token-denylist.js';
 import { RedisCacheStore, RedisPubSub } from './infra/redis/redis-cache-store.js';
+import { RedisRateLimitStore } from './infra/redis/redis-rate-limit-store.js';
 import { RedisTokenDenylist } from './infra/redis/redis-token-denylist.js';
 import { UserAdminService } from './modules/admin/user-admin.service.js';
 import { AuthService } from './modules/auth/auth.service.js';
@@ -16,6 +18,7 @@ import { EventService } from './modules/events/event.service.js';
 import { UserRepository } from './modules/users/user.repository.js';
 import { VenueRepository } from './modules/venues/venue.repository.js';
 import { VenueService } from './modules/venues/venue.service.js';
+import { createAsyncModule, type AsyncModule, type ProcessRoles } from './async-composition.js';
 import { createBookingModule, type BookingModule } from './modules/bookings/booking.module.js';
 import type { PaymentGateway } from './modules/payments/payment-gateway.js';
 import { MemoryInventoryGate } from './infra/memory/memory-inventory-gate.js';
@@ -27,6 +30,7 @@ import { ReadCache } from './platform/cache.js';
 import type { DependencyCheck } from './platform/health.js';
 import { createMetrics, type HttpMetrics } from './platform/metrics.js';
 import type { CacheStore, PubSub } from './platform/ports/cache-store.js';
+import type { RateLimitStore } from './platform/ports/rate-limit-store.js';
 import type { TokenDenylist } from './platform/ports/token-denylist.js';
 
 export interface Dependencies {
@@ -38,6 +42,8 @@ export interface Dependencies {
   guards: AuthGuards;
   healthChecks: DependencyCheck[];
   clock: Clock;
+  /** Rate-limit windows: shared through Redis when configured, else this process's own. */
+  rateLimits: RateLimitStore;
   services: {
     auth: AuthService;
     userAdmin: UserAdminService;
@@ -45,8 +51,12 @@ export interface Dependencies {
     events: EventService;
   };
   booking: BookingModule;
-  /** Starts the background loops (hold sweeper, saga recovery); `evently serve` does. */
-  startWorkers(): void;
+  messaging: AsyncModule;
+  /**
+   * Starts this process's roles: the API role subscribes to live updates; the worker role runs
+   * the outbox relay, the consumers, the sweepers and saga recovery. Tests start what they need.
+   */
+  start(roles: ProcessRoles): Promise<void>;
   /** Releases every connection this composition opened (the database included). */
   close(): Promise<void>;
 }
@@ -58,6 +68,8 @@ export interface CompositionOptions {
   clock?: Clock;
   /** Tests may put their own provider behind the resilience policies. */
   paymentGateway?: PaymentGateway;
+  /** Prefix of the RabbitMQ exchange and queues (defaults to the Redis namespace). */
+  busNamespace?: string;
 }
 
 /** Opens the configured database: PostgreSQL when DATABASE_URL is set, else embedded PGlite. */
@@ -73,6 +85,7 @@ const GATE_SETTINGS = { lockMs: 2000, rememberSeconds: 5 };
 interface Infrastructure {
   denylist: TokenDenylist;
   gate: InventoryGate;
+  rateLimits: RateLimitStore;
   sharedCache: CacheStore;
   pubsub: PubSub;
   checks: DependencyCheck[];
@@ -85,6 +98,7 @@ function infrastructure(config: Config, namespace: string): Infrastructure {
     return {
       denylist: new MemoryTokenDenylist(),
       gate: new MemoryInventoryGate(GATE_SETTINGS),
+      rateLimits: new MemoryRateLimitStore(),
       sharedCache: new NoSharedCache(),
       pubsub: new MemoryPubSub(),
       checks: [],
@@ -102,6 +116,7 @@ function infrastructure(config: Config, namespace: string): Infrastructure {
   return {
     denylist: new RedisTokenDenylist(redis),
     gate: new RedisInventoryGate(redis, GATE_SETTINGS),
+    rateLimits: new RedisRateLimitStore(redis),
     sharedCache: new RedisCacheStore(redis),
     pubsub,
     checks: [{ name: 'redis', required: true, check: async () => void (await redis.ping()) }],
@@ -172,12 +187,26 @@ export async function createDependencies(
     paymentGateway: options.paymentGateway,
   });
 
+  const namespace = options.redisNamespace ?? 'evently:';
+  const messaging = createAsyncModule({
+    config,
+    database,
+    booking,
+    pubsub: infra.pubsub,
+    clock,
+    logger,
+    registry: metrics.registry,
+    busNamespace: options.busNamespace ?? (namespace === 'evently:' ? '' : namespace),
+  });
+
   return {
     config,
     logger,
     database,
+    messaging,
     metrics,
     clock,
+    rateLimits: infra.rateLimits,
     booking,
     cache,
     guards: createAuthGuards(auth),
@@ -199,11 +228,9 @@ export async function createDependencies(
         booking.bookings.cancelEvent(eventId),
       ),
     },
-    startWorkers() {
-      for (const loop of booking.loops) loop.start();
-    },
+    start: (roles) => messaging.start(roles),
     async close() {
-      for (const loop of booking.loops) await loop.stop();
+      await messaging.stop();
       await infra.close();
       await database.close();
     },

@@ -153,3 +153,46 @@ describe('SEED_DEMO', () => {
     expect(configErrorOf(env({ SEED_DEMO: 'yes' })).message).toContain('SEED_DEMO');
   });
 });
+
+describe('RATE_LIMIT_*', () => {
+  it('limits by default: 600 per IP and per user, 20 logins and 60 holds a minute', () => {
+    expect(loadConfig(env()).rateLimit).toEqual({
+      enabled: true,
+      windowMs: 60_000,
+      ipMax: 600,
+      userMax: 600,
+      authMax: 20,
+      holdMax: 60,
+    });
+  });
+
+  it('reads each setting, and RATE_LIMIT_ENABLED=false turns limiting off', () => {
+    const config = loadConfig(
+      env({
+        RATE_LIMIT_ENABLED: 'false',
+        RATE_LIMIT_WINDOW_MS: '1000',
+        RATE_LIMIT_IP_MAX: '5',
+        RATE_LIMIT_USER_MAX: '6',
+        RATE_LIMIT_AUTH_MAX: '2',
+        RATE_LIMIT_HOLD_MAX: '3',
+      }),
+    );
+    expect(config.rateLimit).toEqual({
+      enabled: false,
+      windowMs: 1000,
+      ipMax: 5,
+      userMax: 6,
+      authMax: 2,
+      holdMax: 3,
+    });
+  });
+
+  it.each([
+    ['RATE_LIMIT_ENABLED', 'no'],
+    ['RATE_LIMIT_WINDOW_MS', '10'],
+    ['RATE_LIMIT_IP_MAX', '0'],
+    ['RATE_LIMIT_HOLD_MAX', 'many'],
+  ])('refuses %s=%s and names it', (name, value) => {
+    expect(configErrorOf(env({ [name]: value })).message).toContain(name);
+  });
+});

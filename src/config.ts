@@ -53,6 +53,20 @@ const EnvSchema = Type.Object({
   HOLD_SWEEP_INTERVAL_MS: Int(10, 3_600_000),
   SEED_DEMO: Type.Optional(Bool),
   TRUST_PROXY: Bool,
+  AMQP_QUORUM_QUEUES: Bool,
+  MESSAGE_MAX_ATTEMPTS: Int(1, 100),
+  MESSAGE_RETRY_BASE_MS: Int(10, 3_600_000),
+  OUTBOX_POLL_MS: Int(10, 3_600_000),
+  WS_HEARTBEAT_MS: Int(100, 3_600_000),
+  WS_MAX_BUFFERED_BYTES: Int(1024, 1_073_741_824),
+  SMTP_FROM: Type.String({ minLength: 3, maxLength: 300 }),
+  EMAIL_SWEEP_INTERVAL_MS: Int(10, 3_600_000),
+  RATE_LIMIT_ENABLED: Bool,
+  RATE_LIMIT_WINDOW_MS: Int(100, 86_400_000),
+  RATE_LIMIT_IP_MAX: Int(1, 1_000_000),
+  RATE_LIMIT_USER_MAX: Int(1, 1_000_000),
+  RATE_LIMIT_AUTH_MAX: Int(1, 1_000_000),
+  RATE_LIMIT_HOLD_MAX: Int(1, 1_000_000),
 });
 
 const DEFAULTS: Record<string, string> = {
@@ -79,9 +93,29 @@ const DEFAULTS: Record<string, string> = {
   SAGA_RETRY_DELAY_MS: '2000',
   SAGA_RECOVERY_INTERVAL_MS: '2000',
   HOLD_SWEEP_INTERVAL_MS: '5000',
+  AMQP_QUORUM_QUEUES: 'false',
+  MESSAGE_MAX_ATTEMPTS: '5',
+  MESSAGE_RETRY_BASE_MS: '1000',
+  OUTBOX_POLL_MS: '1000',
+  WS_HEARTBEAT_MS: '25000',
+  WS_MAX_BUFFERED_BYTES: '1048576',
+  SMTP_FROM: 'Evently <no-reply@evently.local>',
+  EMAIL_SWEEP_INTERVAL_MS: '5000',
+  RATE_LIMIT_ENABLED: 'true',
+  RATE_LIMIT_WINDOW_MS: '60000',
+  RATE_LIMIT_IP_MAX: '600',
+  RATE_LIMIT_USER_MAX: '600',
+  RATE_LIMIT_AUTH_MAX: '20',
+  RATE_LIMIT_HOLD_MAX: '60',
 };
 
 const INTEGER_KEYS = new Set([
+  'MESSAGE_MAX_ATTEMPTS',
+  'MESSAGE_RETRY_BASE_MS',
+  'OUTBOX_POLL_MS',
+  'WS_HEARTBEAT_MS',
+  'WS_MAX_BUFFERED_BYTES',
+  'EMAIL_SWEEP_INTERVAL_MS',
   'PORT',
   'DATABASE_POOL_SIZE',
   'ACCESS_TOKEN_TTL_SECONDS',
@@ -99,6 +133,11 @@ const INTEGER_KEYS = new Set([
   'SAGA_RETRY_DELAY_MS',
   'SAGA_RECOVERY_INTERVAL_MS',
   'HOLD_SWEEP_INTERVAL_MS',
+  'RATE_LIMIT_WINDOW_MS',
+  'RATE_LIMIT_IP_MAX',
+  'RATE_LIMIT_USER_MAX',
+  'RATE_LIMIT_AUTH_MAX',
+  'RATE_LIMIT_HOLD_MAX',
 ]);
 
 type Env = Static<typeof EnvSchema>;
@@ -139,6 +178,25 @@ export interface Config {
   };
   sagas: { leaseMs: number; retryDelayMs: number; recoveryIntervalMs: number };
   holdSweepIntervalMs: number;
+  messaging: {
+    quorumQueues: boolean;
+    maxAttempts: number;
+    retryBaseMs: number;
+    outboxPollMs: number;
+    wsHeartbeatMs: number;
+    wsMaxBufferedBytes: number;
+    smtpFrom: string;
+    emailSweepMs: number;
+  };
+  /** Off for deployments behind a gateway that limits, and for load tests. */
+  rateLimit: {
+    enabled: boolean;
+    windowMs: number;
+    ipMax: number;
+    userMax: number;
+    authMax: number;
+    holdMax: number;
+  };
 }
 
 /**
@@ -205,6 +263,24 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       recoveryIntervalMs: env.SAGA_RECOVERY_INTERVAL_MS,
     },
     holdSweepIntervalMs: env.HOLD_SWEEP_INTERVAL_MS,
+    messaging: {
+      quorumQueues: env.AMQP_QUORUM_QUEUES === 'true',
+      maxAttempts: env.MESSAGE_MAX_ATTEMPTS,
+      retryBaseMs: env.MESSAGE_RETRY_BASE_MS,
+      outboxPollMs: env.OUTBOX_POLL_MS,
+      wsHeartbeatMs: env.WS_HEARTBEAT_MS,
+      wsMaxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
+      smtpFrom: env.SMTP_FROM,
+      emailSweepMs: env.EMAIL_SWEEP_INTERVAL_MS,
+    },
+    rateLimit: {
+      enabled: env.RATE_LIMIT_ENABLED === 'true',
+      windowMs: env.RATE_LIMIT_WINDOW_MS,
+      ipMax: env.RATE_LIMIT_IP_MAX,
+      userMax: env.RATE_LIMIT_USER_MAX,
+      authMax: env.RATE_LIMIT_AUTH_MAX,
+      holdMax: env.RATE_LIMIT_HOLD_MAX,
+    },
   };
 }
 

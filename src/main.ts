@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { API_PREFIX, buildApp } from './app.js';
 import { createDependencies, openDatabase, type Dependencies } from './composition.js';
+import type { ProcessRoles } from './async-composition.js';
 import type { Config } from './config.js';
 import { migrate } from './infra/postgres/migrator.js';
 import { seedDemo } from './seed/demo-seed.js';
@@ -13,19 +14,22 @@ export interface RunningServer {
 }
 
 /** Opens the database, migrates, bootstraps the admin and demo, and starts serving. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  roles: ProcessRoles = { api: true, workers: true },
+): Promise<RunningServer> {
   const database = await openDatabase(config);
   await migrate(database);
   const deps = await createDependencies(config, database);
-  const app = await buildApp(deps);
+  const app = await buildApp(deps, { api: roles.api });
   if (config.admin) {
     const { created } = await deps.services.userAdmin.ensureAdmin(config.admin);
     app.log.info({ email: config.admin.email, created }, 'admin account ensured');
   }
   const demo = config.seedDemo ? await seedDemo(deps) : [];
   await app.listen({ port: config.port, host: config.host });
-  // Sweeps expired holds and resumes sagas a previous process left unfinished.
-  deps.startWorkers();
+  // Relays the outbox, runs consumers, sweeps expired holds and resumes unfinished sagas.
+  await deps.start(roles);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}`;

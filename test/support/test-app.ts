@@ -25,7 +25,10 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     BCRYPT_COST: '4',
     DATABASE_URL: process.env.DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,
+    AMQP_URL: process.env.AMQP_URL,
     SEED_DEMO: 'false',
+    // Many tests fire hundreds of requests from one address; rate-limit tests turn it back on.
+    RATE_LIMIT_ENABLED: 'false',
     ...overrides,
   });
 }

@@ -47,7 +47,12 @@ export class MemoryMessageBus implements MessageBus {
   }
 
   // Delivery is always asynchronous: a publisher's transaction is never inside a handler.
-  private deliver(consumer: ConsumerSpec, message: BusMessage, attempt: number, delayMs: number): void {
+  private deliver(
+    consumer: ConsumerSpec,
+    message: BusMessage,
+    attempt: number,
+    delayMs: number,
+  ): void {
     if (this.closed) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);

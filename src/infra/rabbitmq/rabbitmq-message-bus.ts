@@ -1,4 +1,9 @@
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import amqp, {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+} from 'amqplib';
 import type { Logger } from 'pino';
 import type {
   BusMessage,
@@ -102,7 +107,9 @@ export class RabbitMessageBus implements MessageBus {
 
   private async connect(): Promise<void> {
     const connection = await amqp.connect(this.settings.url);
-    connection.on('error', (error: unknown) => this.logger.warn({ err: error }, 'RabbitMQ connection error'));
+    connection.on('error', (error: unknown) =>
+      this.logger.warn({ err: error }, 'RabbitMQ connection error'),
+    );
     connection.on('close', () => {
       this.connection = undefined;
       this.publisher = undefined;
@@ -181,9 +188,18 @@ export class RabbitMessageBus implements MessageBus {
       try {
         if (attempt >= this.retry.maxAttempts) {
           await this.deadLetter(spec.name, message, text, attempt);
-          this.forward(channel, deadQueue, raw, { 'x-attempt': attempt, 'x-error': text.slice(0, 500) });
+          this.forward(channel, deadQueue, raw, {
+            'x-attempt': attempt,
+            'x-error': text.slice(0, 500),
+          });
         } else {
-          this.forward(channel, retryQueue, raw, { 'x-attempt': attempt + 1 }, this.retry.delayMs(attempt));
+          this.forward(
+            channel,
+            retryQueue,
+            raw,
+            { 'x-attempt': attempt + 1 },
+            this.retry.delayMs(attempt),
+          );
         }
         await channel.waitForConfirms();
       } catch (forwardError) {

@@ -1,0 +1,112 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from './config.js';
+import type { Database } from './infra/postgres/database.js';
+import type { BookingModule } from './modules/bookings/booking.module.js';
+import { sagaWorkerConsumer } from './modules/bookings/saga-worker.consumer.js';
+import {
+  createNotificationsModule,
+  type NotificationsModule,
+} from './modules/notifications/notifications.module.js';
+import { LiveHub } from './modules/realtime/live-hub.js';
+import { liveUpdateConsumer } from './modules/realtime/live-update.consumer.js';
+import type { Clock } from './platform/clock.js';
+import { createMessageBus } from './platform/messaging/create-bus.js';
+import { OutboxRelay } from './platform/messaging/outbox-relay.js';
+import type { PubSub } from './platform/ports/cache-store.js';
+import type { ConsumerSpec, MessageBus } from './platform/ports/message-bus.js';
+
+/** Which parts of Evently this process runs (`evently serve | api | worker`). */
+export interface ProcessRoles {
+  /** HTTP API and WebSocket clients. */
+  api: boolean;
+  /** Outbox relay, consumers, sweepers and saga recovery. */
+  workers: boolean;
+}
+
+export interface AsyncModule {
+  bus: MessageBus;
+  relay: OutboxRelay;
+  hub: LiveHub;
+  notifications: NotificationsModule;
+  consumers: ConsumerSpec[];
+  start(roles: ProcessRoles): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The asynchronous half of Evently: outbox → bus → consumers, and the live fan-out. */
+export function createAsyncModule(input: {
+  config: Config;
+  database: Database;
+  booking: BookingModule;
+  pubsub: PubSub;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+  busNamespace: string;
+}): AsyncModule {
+  const { config, database, logger } = input;
+  const bus = createMessageBus(
+    {
+      amqpUrl: config.amqpUrl,
+      namespace: input.busNamespace,
+      quorumQueues: config.messaging.quorumQueues,
+      queueExpiresMs: config.env === 'test' ? 120_000 : undefined,
+      maxAttempts: config.messaging.maxAttempts,
+      retryBaseMs: config.messaging.retryBaseMs,
+    },
+    database.db,
+    logger,
+  );
+  const relay = new OutboxRelay(
+    database,
+    bus,
+    { batchSize: 200, pollMs: config.messaging.outboxPollMs },
+    logger,
+  );
+  const hub = new LiveHub(
+    input.pubsub,
+    {
+      heartbeatMs: config.messaging.wsHeartbeatMs,
+      maxBufferedBytes: config.messaging.wsMaxBufferedBytes,
+    },
+    input.registry,
+  );
+  const notifications = createNotificationsModule({
+    db: database.db,
+    smtpUrl: config.smtpUrl,
+    smtpFrom: config.messaging.smtpFrom,
+    emailSweepMs: config.messaging.emailSweepMs,
+    clock: input.clock,
+    logger,
+  });
+  const consumers = [
+    notifications.consumer,
+    liveUpdateConsumer({ db: database.db, hub }),
+    sagaWorkerConsumer(input.booking.bookings),
+  ];
+  let started: ProcessRoles = { api: false, workers: false };
+
+  return {
+    bus,
+    relay,
+    hub,
+    notifications,
+    consumers,
+    async start(roles) {
+      started = roles;
+      if (roles.api) await hub.start();
+      if (!roles.workers) return;
+      for (const consumer of consumers) await bus.consume(consumer);
+      await relay.start();
+      for (const loop of [...input.booking.loops, ...notifications.loops]) loop.start();
+    },
+    async stop() {
+      for (const loop of [...input.booking.loops, ...notifications.loops]) await loop.stop();
+      if (started.workers) await relay.stop();
+      if (started.api) hub.stop();
+      await bus.close();
+      await notifications.close();
+    },
+  };
+}
