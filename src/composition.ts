@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openEmbedded, connectPostgres, type Database } from './infra/postgres/database.js';
@@ -6,6 +5,7 @@ import { MemoryPubSub, NoSharedCache } from './infra/memory/memory-cache-store.j
 import { MemoryRateLimitStore } from './infra/memory/memory-rate-limit-store.js';
 import { MemoryTokenDenylist } from './infra/memory/memory-token-denylist.js';
 import { RedisCacheStore, RedisPubSub } from './infra/redis/redis-cache-store.js';
+import { connectRedis } from './infra/redis/redis-client.js';
 import { RedisRateLimitStore } from './infra/redis/redis-rate-limit-store.js';
 import { RedisTokenDenylist } from './infra/redis/redis-token-denylist.js';
 import { UserAdminService } from './modules/admin/user-admin.service.js';
@@ -94,7 +94,7 @@ interface Infrastructure {
 }
 
 function infrastructure(config: Config, namespace: string): Infrastructure {
-  if (!config.redisUrl) {
+  if (!config.redisUrl && !config.redisClusterNodes) {
     return {
       denylist: new MemoryTokenDenylist(),
       gate: new MemoryInventoryGate(GATE_SETTINGS),
@@ -106,9 +106,9 @@ function infrastructure(config: Config, namespace: string): Infrastructure {
       close: async () => undefined,
     };
   }
-  const options = { keyPrefix: namespace, maxRetriesPerRequest: 2, enableAutoPipelining: true };
-  const redis = new Redis(config.redisUrl, options);
-  const subscriber = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const connection = { url: config.redisUrl, clusterNodes: config.redisClusterNodes };
+  const redis = connectRedis({ ...connection, keyPrefix: namespace, maxRetriesPerRequest: 2 });
+  const subscriber = connectRedis({ ...connection, maxRetriesPerRequest: null });
   // Connection errors are reported by the health checks; ioredis reconnects by itself.
   redis.on('error', () => undefined);
   subscriber.on('error', () => undefined);

@@ -27,6 +27,9 @@ const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_SIZE: Int(1, 500),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_CLUSTER_NODES: Type.Optional(
+    Type.String({ pattern: '^[^,:\\s]+:\\d+(,[^,:\\s]+:\\d+)*$' }),
+  ),
   AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://' })),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   PAYMENTS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -155,6 +158,7 @@ export interface Config {
   databaseUrl?: string;
   databasePoolSize: number;
   redisUrl?: string;
+  redisClusterNodes?: string[];
   amqpUrl?: string;
   smtpUrl?: string;
   paymentsUrl?: string;
@@ -230,6 +234,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,
     redisUrl: env.REDIS_URL,
+    redisClusterNodes: env.REDIS_CLUSTER_NODES?.split(','),
     amqpUrl: env.AMQP_URL,
     smtpUrl: env.SMTP_URL,
     paymentsUrl: env.PAYMENTS_URL,

@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { CacheStore, PubSub } from '../../platform/ports/cache-store.js';
 
-/** Groups are Redis hashes: one DEL drops every entry of a group, with no key scans. */
+/** Groups are RedisClient hashes: one DEL drops every entry of a group, with no key scans. */
 export class RedisCacheStore implements CacheStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async get(key: string): Promise<string | null> {
     return this.redis.get(`cache:${key}`);
@@ -27,19 +27,19 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async delete(keysAndGroups: string[]): Promise<void> {
-    if (keysAndGroups.length === 0) return;
-    await this.redis.del(...keysAndGroups.map((k) => `cache:${k}`));
+    // One DEL per key: on Redis Cluster the keys live in different slots.
+    await Promise.all(keysAndGroups.map((k) => this.redis.del(`cache:${k}`)));
   }
 }
 
-/** Redis pub/sub needs a connection of its own for subscribing. */
+/** RedisClient pub/sub needs a connection of its own for subscribing. */
 export class RedisPubSub implements PubSub {
   private readonly handlers = new Map<string, Array<(message: string) => void>>();
 
-  /** `namespace` separates deployments sharing one Redis (ioredis' keyPrefix skips channels). */
+  /** `namespace` separates deployments sharing one RedisClient (ioredis' keyPrefix skips channels). */
   constructor(
-    private readonly publisher: Redis,
-    private readonly subscriber: Redis,
+    private readonly publisher: RedisClient,
+    private readonly subscriber: RedisClient,
     private readonly namespace: string,
   ) {
     subscriber.on('message', (channel: string, message: string) => {

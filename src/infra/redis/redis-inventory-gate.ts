@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { Admission, InventoryGate } from '../../platform/ports/inventory-gate.js';
 
-// Both keys carry the event's hash tag, so the script runs unchanged on Redis Cluster.
+// Both keys carry the event's hash tag, so the script runs unchanged on RedisClient Cluster.
 const availableKey = (eventId: string) => `inventory:{event:${eventId}}:available`;
 const userLockKey = (eventId: string, userId: string) =>
   `inventory:{event:${eventId}}:user:${userId}`;
@@ -15,7 +15,7 @@ return 'admit'`;
 
 export class RedisInventoryGate implements InventoryGate {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: { lockMs: number; rememberSeconds: number },
   ) {}
 

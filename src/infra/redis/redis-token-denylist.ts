@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { TokenDenylist, TokenIdentity } from '../../platform/ports/token-denylist.js';
 
-// Keys of one user share a hash tag, so the single MGET below also works on Redis Cluster.
+// Keys of one user share a hash tag, so the single MGET below also works on RedisClient Cluster.
 const jtiKey = (userId: string, jti: string) => `denylist:{user:${userId}}:jti:${jti}`;
 const sessionKey = (userId: string, sid: string) => `denylist:{user:${userId}}:sid:${sid}`;
 const epochKey = (userId: string) => `denylist:{user:${userId}}:epoch`;
@@ -14,7 +14,7 @@ return 1`;
 
 /** Shared across instances: a token revoked by one is refused by all, in one round trip. */
 export class RedisTokenDenylist implements TokenDenylist {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async revokeToken(userId: string, jti: string, ttlSeconds: number): Promise<void> {
     await this.redis.set(jtiKey(userId, jti), '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)));
