@@ -87,6 +87,10 @@ export class RabbitMessageBus implements MessageBus {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Short-lived topologies (tests) leave no exchange behind; their queues expire by themselves.
+    if (this.settings.queueExpiresMs && this.publisher) {
+      await this.publisher.deleteExchange(this.exchange).catch(() => undefined);
+    }
     await this.connection?.close().catch(() => undefined);
     this.connection = undefined;
   }
