@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { AuthGuards } from '../../platform/auth-guard.js';
 import { AppError, notFound } from '../../platform/errors.js';
@@ -47,18 +48,13 @@ export function deadLetterRoutes(
         const after = decodeCursor(request.query.cursor, ['createdAt', 'id'] as const);
         let query = db.selectFrom('dead_letters').selectAll();
         if (request.query.consumer) query = query.where('consumer', '=', request.query.consumer);
-        if (after) {
-          query = query.where(
-            sql<boolean>`(created_at, id) < (${cursorDate(after.createdAt)}, ${after.id})`,
-          );
-        }
-        const rows = await query
-          .orderBy('created_at', 'desc')
-          .orderBy('id', 'desc')
-          .limit(request.query.limit + 1)
-          .execute();
+        const page = await newestFirstPage(
+          query,
+          request.query.limit,
+          after && { createdAt: cursorDate(after.createdAt), id: after.id },
+        );
         return toPage(
-          { rows: rows.slice(0, request.query.limit), hasMore: rows.length > request.query.limit },
+          page,
           (d) => ({
             id: d.id,
             consumer: d.consumer,

@@ -1,5 +1,6 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AuthSessionsTable, DB, RefreshTokensTable } from '../../infra/postgres/schema.js';
+import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
 
 export type SessionRow = Selectable<AuthSessionsTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
@@ -97,22 +98,13 @@ export class SessionRepository {
     userId: string,
     options: { limit: number; before?: { createdAt: Date; id: string } },
   ): Promise<SessionPage> {
-    let query = this.db
+    const query = this.db
       .selectFrom('auth_sessions')
       .selectAll()
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', new Date());
-    if (options.before) {
-      const { createdAt, id } = options.before;
-      query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id})`);
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit + 1)
-      .execute();
-    return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+    return newestFirstPage(query, options.limit, options.before);
   }
 
   /** The session only when it belongs to that user, so others' ids look unknown. */

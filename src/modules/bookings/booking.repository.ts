@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { BookingsTable, DB, TicketsTable } from '../../infra/postgres/schema.js';
+import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
 
 export type BookingRow = Selectable<BookingsTable>;
 export type TicketRow = Selectable<TicketsTable>;
@@ -135,17 +136,8 @@ export class BookingRepository {
     userId: string,
     options: { limit: number; after?: { createdAt: Date; id: string } },
   ): Promise<{ rows: BookingRow[]; hasMore: boolean }> {
-    let query = this.db.selectFrom('bookings').selectAll().where('user_id', '=', userId);
-    if (options.after) {
-      const { createdAt, id } = options.after;
-      query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id})`);
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit + 1)
-      .execute();
-    return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+    const query = this.db.selectFrom('bookings').selectAll().where('user_id', '=', userId);
+    return newestFirstPage(query, options.limit, options.after);
   }
 
   /** Confirmed bookings of an event (event cancellation). */

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, EmailDeliveriesTable, NotificationsTable } from '../../infra/postgres/schema.js';
+import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
 
 export type NotificationRow = Selectable<NotificationsTable>;
 export type EmailRow = Selectable<EmailDeliveriesTable>;
@@ -45,17 +46,8 @@ export class NotificationRepository {
     userId: string,
     options: { limit: number; after?: { createdAt: Date; id: string } },
   ): Promise<{ rows: NotificationRow[]; hasMore: boolean }> {
-    let query = this.db.selectFrom('notifications').selectAll().where('user_id', '=', userId);
-    if (options.after) {
-      const { createdAt, id } = options.after;
-      query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id})`);
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit + 1)
-      .execute();
-    return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+    const query = this.db.selectFrom('notifications').selectAll().where('user_id', '=', userId);
+    return newestFirstPage(query, options.limit, options.after);
   }
 
   /** Claims one pending email (or a batch of due ones) for sending, with a lease. */

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, SagaStatus, SagasTable } from '../../infra/postgres/schema.js';
+import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
 
 export type SagaRow = Selectable<SagasTable>;
 
@@ -131,15 +132,6 @@ export class SagaRepository {
   }): Promise<{ rows: SagaRow[]; hasMore: boolean }> {
     let query = this.db.selectFrom('sagas').selectAll();
     if (options.status) query = query.where('status', '=', options.status);
-    if (options.after) {
-      const { createdAt, id } = options.after;
-      query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id})`);
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit + 1)
-      .execute();
-    return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+    return newestFirstPage(query, options.limit, options.after);
   }
 }
