@@ -13,6 +13,8 @@ export interface LiveUpdate {
 interface Client {
   socket: WebSocket;
   alive: boolean;
+  /** Updates that arrived before the client's snapshot went out, sent right after it. */
+  pending: string[] | null;
 }
 
 export interface LiveHubSettings {
@@ -27,6 +29,7 @@ export interface LiveHubSettings {
  */
 export class LiveHub {
   private readonly clients = new Map<string, Set<Client>>();
+  private readonly bySocket = new WeakMap<WebSocket, Client>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly dropped: Counter;
   pushed = 0;
@@ -74,21 +77,36 @@ export class LiveHub {
     return this.pubsub.publish(LIVE_CHANNEL, JSON.stringify(update));
   }
 
+  /**
+   * Registers a client before its snapshot is read, so no update can fall between the two;
+   * updates arriving meanwhile wait until `sendSnapshot` has gone out.
+   */
   add(eventId: string, socket: WebSocket): void {
-    const client: Client = { socket, alive: true };
+    const client: Client = { socket, alive: true, pending: [] };
     let set = this.clients.get(eventId);
     if (!set) {
       set = new Set();
       this.clients.set(eventId, set);
     }
     set.add(client);
+    this.bySocket.set(socket, client);
     socket.on('pong', () => {
       client.alive = true;
     });
     socket.on('close', () => {
       set.delete(client);
+      this.bySocket.delete(socket);
       if (set.size === 0 && this.clients.get(eventId) === set) this.clients.delete(eventId);
     });
+  }
+
+  /** Sends the snapshot, then whatever changed while it was being read. */
+  sendSnapshot(socket: WebSocket, snapshot: unknown): void {
+    const client = this.bySocket.get(socket);
+    if (!this.send(socket, snapshot) || !client) return;
+    const held = client.pending ?? [];
+    client.pending = null;
+    for (const message of held) client.socket.send(message);
   }
 
   send(socket: WebSocket, payload: unknown): boolean {
@@ -115,8 +133,12 @@ export class LiveHub {
         client.socket.terminate();
         continue;
       }
-      if (seats) client.socket.send(seats);
-      if (availability) client.socket.send(availability);
+      const messages = [seats, availability].filter((m): m is string => m !== null);
+      if (client.pending) {
+        client.pending.push(...messages);
+        continue;
+      }
+      for (const message of messages) client.socket.send(message);
       this.pushed++;
     }
   }

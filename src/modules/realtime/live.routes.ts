@@ -23,7 +23,7 @@ export function registerLiveRoutes(app: FastifyInstance, events: EventService, h
         hub.add(id, socket);
         const event = JSON.parse(await events.getJson(undefined, id)) as EventView;
         const map = JSON.parse(await events.seatMapJson(undefined, id)) as SeatMapView;
-        hub.send(socket, {
+        hub.sendSnapshot(socket, {
           type: 'snapshot',
           eventId: id,
           available: event.available,
