@@ -95,6 +95,10 @@ export class RabbitMessageBus implements MessageBus {
     this.connection = undefined;
   }
 
+  private retryQueueOf(consumer: string, attempt: number): string {
+    return this.queueOf(consumer, `.retry.${attempt}`);
+  }
+
   private async publishChannel(): Promise<ConfirmChannel> {
     await this.ensureConnected();
     if (!this.publisher) throw new Error('RabbitMQ is not connected');
@@ -152,23 +156,27 @@ export class RabbitMessageBus implements MessageBus {
     const channel = await connection.createConfirmChannel();
     channel.on('error', () => undefined);
     const queue = this.queueOf(spec.name);
-    const retryQueue = this.queueOf(spec.name, '.retry');
     const deadQueue = this.queueOf(spec.name, '.dlq');
     await channel.assertExchange(this.exchange, 'topic', { durable: true });
     await channel.assertQueue(queue, { durable: true, arguments: this.queueArguments() });
-    // A retried message waits out its TTL here, then dead-letters back into the main queue.
-    await channel.assertQueue(retryQueue, {
-      durable: true,
-      arguments: this.queueArguments({
-        'x-dead-letter-exchange': '',
-        'x-dead-letter-routing-key': queue,
-      }),
-    });
+    // One retry queue per attempt, each with its own TTL: a message waits out its delay there,
+    // then dead-letters back into the main queue. (A single queue with per-message TTLs would
+    // hold a short delay behind a longer one, since only the head of a queue expires.)
+    for (let attempt = 1; attempt < this.retry.maxAttempts; attempt++) {
+      await channel.assertQueue(this.retryQueueOf(spec.name, attempt), {
+        durable: true,
+        arguments: this.queueArguments({
+          'x-message-ttl': this.retry.delayMs(attempt),
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': queue,
+        }),
+      });
+    }
     await channel.assertQueue(deadQueue, { durable: true, arguments: this.queueArguments() });
     for (const key of spec.bindings) await channel.bindQueue(queue, this.exchange, key);
     await channel.prefetch(this.settings.prefetch);
     await channel.consume(queue, (raw) => {
-      if (raw) void this.handle(channel, spec, raw, retryQueue, deadQueue);
+      if (raw) void this.handle(channel, spec, raw, deadQueue);
     });
   }
 
@@ -176,7 +184,6 @@ export class RabbitMessageBus implements MessageBus {
     channel: ConfirmChannel,
     spec: ConsumerSpec,
     raw: ConsumeMessage,
-    retryQueue: string,
     deadQueue: string,
   ): Promise<void> {
     const attempt = Number(raw.properties.headers?.['x-attempt'] ?? 1);
@@ -197,13 +204,9 @@ export class RabbitMessageBus implements MessageBus {
             'x-error': text.slice(0, 500),
           });
         } else {
-          this.forward(
-            channel,
-            retryQueue,
-            raw,
-            { 'x-attempt': attempt + 1 },
-            this.retry.delayMs(attempt),
-          );
+          this.forward(channel, this.retryQueueOf(spec.name, attempt), raw, {
+            'x-attempt': attempt + 1,
+          });
         }
         await channel.waitForConfirms();
       } catch (forwardError) {
@@ -221,7 +224,6 @@ export class RabbitMessageBus implements MessageBus {
     queue: string,
     raw: ConsumeMessage,
     headers: Record<string, unknown>,
-    expirationMs?: number,
   ): void {
     channel.sendToQueue(queue, raw.content, {
       persistent: true,
@@ -229,7 +231,6 @@ export class RabbitMessageBus implements MessageBus {
       type: raw.properties.type,
       contentType: 'application/json',
       headers,
-      ...(expirationMs !== undefined ? { expiration: String(expirationMs) } : {}),
     });
   }
 }

@@ -86,24 +86,37 @@ export function deadLetterRoutes(
         },
       },
       async (request, reply) => {
+        // Claim first, so two concurrent retries cannot both requeue the message.
         const letter = await db
-          .selectFrom('dead_letters')
-          .selectAll()
-          .where('id', '=', request.params.id)
-          .executeTakeFirst();
-        if (!letter) throw notFound('Dead letter');
-        if (letter.retried_at)
-          throw new AppError('INVALID_STATE', 'This message was already requeued');
-        await bus.requeue(letter.consumer, {
-          messageId: letter.message_id,
-          type: letter.type,
-          payload: letter.payload,
-        });
-        await db
           .updateTable('dead_letters')
           .set({ retried_at: new Date() })
-          .where('id', '=', letter.id)
-          .execute();
+          .where('id', '=', request.params.id)
+          .where('retried_at', 'is', null)
+          .returningAll()
+          .executeTakeFirst();
+        if (!letter) {
+          const exists = await db
+            .selectFrom('dead_letters')
+            .select('id')
+            .where('id', '=', request.params.id)
+            .executeTakeFirst();
+          if (!exists) throw notFound('Dead letter');
+          throw new AppError('INVALID_STATE', 'This message was already requeued');
+        }
+        try {
+          await bus.requeue(letter.consumer, {
+            messageId: letter.message_id,
+            type: letter.type,
+            payload: letter.payload,
+          });
+        } catch (error) {
+          await db
+            .updateTable('dead_letters')
+            .set({ retried_at: null })
+            .where('id', '=', letter.id)
+            .execute();
+          throw error;
+        }
         return reply.status(202).send({ id: letter.id, status: 'requeued' as const });
       },
     );

@@ -53,6 +53,7 @@ export class EmailSender {
         sent: false,
         error: text,
         final: email.attempts >= MAX_ATTEMPTS,
+        attempts: email.attempts,
       });
     }
   }

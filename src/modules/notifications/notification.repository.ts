@@ -67,14 +67,19 @@ export class NotificationRepository {
 
   async markEmail(
     id: string,
-    outcome: { sent: true } | { sent: false; error: string; final: boolean },
+    outcome: { sent: true } | { sent: false; error: string; final: boolean; attempts: number },
   ): Promise<void> {
     await this.db
       .updateTable('email_deliveries')
       .set(
         outcome.sent
           ? { status: 'sent', sent_at: new Date(), locked_until: null }
-          : { status: outcome.final ? 'failed' : 'pending', last_error: outcome.error },
+          : {
+              status: outcome.final ? 'failed' : 'pending',
+              last_error: outcome.error,
+              // Retry after a growing pause, not after the whole claim lease.
+              locked_until: new Date(Date.now() + Math.min(2 ** outcome.attempts * 1000, 300_000)),
+            },
       )
       .where('id', '=', id)
       .execute();
