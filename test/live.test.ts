@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, createVenue } from './support/fixtures.js';
+import { LiveClient, type LiveMessage, type SeatStatus } from './support/live-client.js';
 import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
 
 /**
@@ -16,19 +16,6 @@ const WAIT_MS = 5_000;
 const LIVE_WITHIN_MS = 1_000;
 const SEATS = 20; // createVenue's default: 2 sections × 2 rows × 5 seats
 
-type SeatStatus = 'available' | 'held' | 'sold';
-
-interface LiveMessage {
-  type: string;
-  [key: string]: unknown;
-}
-
-interface Received {
-  index: number;
-  at: number;
-  message: LiveMessage;
-}
-
 interface Snapshot extends LiveMessage {
   type: 'snapshot';
   eventId: string;
@@ -38,97 +25,7 @@ interface Snapshot extends LiveMessage {
   seats: Array<{ seatId: string; status: SeatStatus }>;
 }
 
-/** A WebSocket client that records every message with its arrival time. */
-class LiveClient {
-  readonly received: Received[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  private readonly listeners = new Set<() => void>();
-
-  private constructor(readonly socket: WebSocket) {
-    // Listening from the start: the snapshot may arrive right after the handshake.
-    socket.on('message', (data: WebSocket.RawData) => {
-      const text = Array.isArray(data)
-        ? Buffer.concat(data).toString('utf8')
-        : Buffer.from(data as ArrayBuffer).toString('utf8');
-      this.received.push({
-        index: this.received.length,
-        at: Date.now(),
-        message: JSON.parse(text) as LiveMessage,
-      });
-      for (const listener of this.listeners) listener();
-    });
-    this.closed = new Promise((done) =>
-      socket.once('close', (code: number, reason: Buffer) =>
-        done({ code, reason: reason.toString('utf8') }),
-      ),
-    );
-    void this.closed.then(() => {
-      for (const listener of this.listeners) listener();
-    });
-  }
-
-  static open(url: string): Promise<LiveClient> {
-    const socket = new WebSocket(url);
-    const client = new LiveClient(socket);
-    clients.add(client);
-    return new Promise((done, fail) => {
-      socket.once('open', () => done(client));
-      socket.once('error', fail);
-      socket.once('unexpected-response', (_request, response) =>
-        fail(new Error(`WebSocket upgrade refused: HTTP ${response.statusCode}`)),
-      );
-    });
-  }
-
-  /** The first message after `after` (an index) that matches; fails after `timeoutMs`. */
-  waitFor(
-    what: string,
-    matches: (message: LiveMessage) => boolean,
-    options: { after?: number; timeoutMs?: number } = {},
-  ): Promise<Received> {
-    const after = options.after ?? -1;
-    const timeoutMs = options.timeoutMs ?? WAIT_MS;
-    return new Promise((done, fail) => {
-      const check = () => {
-        const found = this.received.find((r) => r.index > after && matches(r.message));
-        if (!found) return false;
-        finish();
-        done(found);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        finish();
-        fail(
-          new Error(
-            `no ${what} within ${timeoutMs} ms; received:\n${JSON.stringify(
-              this.received.map((r) => r.message),
-              null,
-              1,
-            )}`,
-          ),
-        );
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-      };
-      const listener = () => void check();
-      this.listeners.add(listener);
-      check();
-    });
-  }
-
-  async close(): Promise<void> {
-    clients.delete(this);
-    if (this.socket.readyState === WebSocket.CLOSED) return;
-    this.socket.close(1000);
-    const timer = setTimeout(() => this.socket.terminate(), 2_000);
-    await this.closed;
-    clearTimeout(timer);
-  }
-}
-
-const clients = new Set<LiveClient>();
+const clients = LiveClient.opened;
 let t: TestApp;
 let base: string;
 let organizer: SignedIn;

@@ -5,7 +5,6 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ChildProcesses,
@@ -16,6 +15,7 @@ import {
   waitForOutput,
   type Running,
 } from './support/child-process.js';
+import { LiveClient, type SeatStatus } from './support/live-client.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startThrowawayRedis, type ThrowawayRedis } from './support/throwaway-redis.js';
 
@@ -36,7 +36,6 @@ import { startThrowawayRedis, type ThrowawayRedis } from './support/throwaway-re
 const STARTUP_MS = 60_000;
 /** How soon a change must reach a connected client after the HTTP answer that made it. */
 const LIVE_WITHIN_MS = 1_000;
-const WAIT_MS = 5_000;
 const AUTH_MAX = 5;
 const WINDOW_MS = 60_000;
 const ROWS = 2;
@@ -51,100 +50,11 @@ const shared = Boolean(process.env.DATABASE_URL);
 const mode = shared ? 'shared services' : 'embedded';
 const run = promisify(execFile);
 
-type SeatStatus = 'available' | 'held' | 'sold';
-
-interface LiveMessage {
-  type: string;
-  [key: string]: unknown;
-}
-
-interface Received {
-  index: number;
-  at: number;
-  message: LiveMessage;
-}
-
 interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
   json<T = Record<string, unknown>>(): T;
-}
-
-/** A WebSocket client that records every message with its arrival time. */
-class LiveClient {
-  readonly received: Received[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  private readonly listeners = new Set<() => void>();
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: WebSocket.RawData) => {
-      const text = Array.isArray(data)
-        ? Buffer.concat(data).toString('utf8')
-        : Buffer.from(data as ArrayBuffer).toString('utf8');
-      this.received.push({
-        index: this.received.length,
-        at: Date.now(),
-        message: JSON.parse(text) as LiveMessage,
-      });
-      for (const listener of this.listeners) listener();
-    });
-    this.closed = new Promise((done) =>
-      socket.once('close', (code: number, reason: Buffer) =>
-        done({ code, reason: reason.toString('utf8') }),
-      ),
-    );
-  }
-
-  static open(url: string): Promise<LiveClient> {
-    const socket = new WebSocket(url);
-    const client = new LiveClient(socket);
-    clients.add(client);
-    return new Promise((done, fail) => {
-      socket.once('open', () => done(client));
-      socket.once('error', fail);
-      socket.once('unexpected-response', (_request, response) =>
-        fail(new Error(`WebSocket upgrade refused: HTTP ${response.statusCode}`)),
-      );
-    });
-  }
-
-  /** The first message after index `after` that matches; fails after WAIT_MS. */
-  waitFor(what: string, matches: (m: LiveMessage) => boolean, after = -1): Promise<Received> {
-    return new Promise((done, fail) => {
-      const check = () => {
-        const found = this.received.find((r) => r.index > after && matches(r.message));
-        if (!found) return;
-        finish();
-        done(found);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        fail(
-          new Error(
-            `no ${what} within ${WAIT_MS} ms; received:\n${JSON.stringify(
-              this.received.map((r) => r.message),
-              null,
-              1,
-            )}`,
-          ),
-        );
-      }, WAIT_MS);
-      const finish = () => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-      check();
-    });
-  }
-
-  async close(): Promise<void> {
-    clients.delete(this);
-    if (this.socket.readyState === WebSocket.CLOSED) return;
-    this.socket.terminate();
-    await this.closed;
-  }
 }
 
 /** HTTP/1.1 from a chosen loopback address, so a test can have an auth window of its own. */
@@ -202,7 +112,7 @@ interface Instance {
 }
 
 const processes = new ChildProcesses();
-const clients = new Set<LiveClient>();
+const clients = LiveClient.opened;
 let dataDir: string | undefined;
 let testDb: TestDatabase | undefined;
 let redis: ThrowawayRedis | undefined;
@@ -306,7 +216,7 @@ beforeAll(async () => {
 }, 4 * STARTUP_MS);
 
 afterAll(async () => {
-  await Promise.allSettled([...clients].map((c) => c.close()));
+  await Promise.allSettled([...clients].map((c) => c.close({ terminate: true })));
   // Gracefully when possible (the worker hands its RabbitMQ channel back), then by force.
   await Promise.allSettled(
     servers.filter(isAlive).map(async (r) => {
@@ -394,10 +304,12 @@ async function expectPush(
       (m.changes as Array<{ seatId: string; status: string }>).some(
         (c) => c.seatId === seatId && c.status === status,
       ),
-    after,
+    { after },
   );
   expect(seats.message, label).toEqual({ type: 'seats', changes: [{ seatId, status }] });
-  const next = await client.waitFor(`${label}: availability`, () => true, seats.index);
+  const next = await client.waitFor(`${label}: availability`, () => true, {
+    after: seats.index,
+  });
   expect(next.message, label).toEqual({ type: 'availability', ...availability });
   const latencyMs = seats.at - answeredAt;
   expect(latencyMs, `${label}: ${status} arrived ${latencyMs} ms after the answer`).toBeLessThan(
@@ -499,7 +411,7 @@ describe(`several instances (${mode})`, () => {
       `[multi-instance/${mode}] hold on ${A.name} → WS on ${watched.name}: ${held.latencyMs} ms; ` +
         `booking → 'sold': ${sold.latencyMs} ms`,
     );
-    for (const client of [onWatched, onA, late]) await client.close();
+    for (const client of [onWatched, onA, late]) await client.close({ terminate: true });
   }, 60_000);
 
   it(`the login limit (${AUTH_MAX} per IP per window) is ${shared ? 'one window across the instances' : 'enforced'}`, async () => {
