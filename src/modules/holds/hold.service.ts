@@ -221,7 +221,8 @@ export class HoldService {
       await this.inventory.markSeatsHeld(trx, holdId, seatIds);
       await this.holds.insertSeats(trx, holdId, seatIds);
     }
-    if (!(await this.inventory.holdCapacity(trx, eventId, quantity, releasedQuantity))) {
+    const available = await this.inventory.holdCapacity(trx, eventId, quantity, releasedQuantity);
+    if (available === undefined) {
       throw new AppError('SOLD_OUT', `Fewer than ${quantity} tickets are left`);
     }
     await writeOutbox(trx, [
@@ -239,7 +240,6 @@ export class HoldService {
         },
       },
     ]);
-    const after = await this.events.findById(eventId, trx);
     return {
       view: {
         id: holdId,
@@ -250,7 +250,7 @@ export class HoldService {
         currency: event.currency,
         expiresAt: expiresAt.toISOString(),
       },
-      available: after?.available ?? 0,
+      available,
     };
   }
 }

@@ -47,20 +47,22 @@ export class InventoryRepository {
 
   /**
    * available → held for `quantity`, after first returning `released` tickets of expired holds
-   * (held → available) in the same statement; false when not enough is left.
+   * (held → available) in the same statement. Answers what is left available afterwards, or
+   * undefined when not enough was left.
    */
   async holdCapacity(
     trx: Kysely<DB>,
     eventId: string,
     quantity: number,
     released = 0,
-  ): Promise<boolean> {
-    const result = await sql`
+  ): Promise<number | undefined> {
+    const { rows } = await sql<{ available: number }>`
       UPDATE events
       SET available = available + ${released}::int - ${quantity}::int,
           held = held - ${released}::int + ${quantity}::int
-      WHERE id = ${eventId} AND available + ${released}::int >= ${quantity}::int`.execute(trx);
-    return Number(result.numAffectedRows ?? 0) === 1;
+      WHERE id = ${eventId} AND available + ${released}::int >= ${quantity}::int
+      RETURNING available`.execute(trx);
+    return rows[0]?.available;
   }
 
   /** held → available for the seats of a hold that is being released or has expired. */
