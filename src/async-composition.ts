@@ -83,7 +83,7 @@ export function createAsyncModule(input: {
   const consumers = [
     notifications.consumer,
     liveUpdateConsumer({ db: database.db, hub }),
-    sagaWorkerConsumer(input.booking.bookings),
+    sagaWorkerConsumer(input.booking.bookings, database.db),
   ];
   let started: ProcessRoles = { api: false, workers: false };
 

@@ -3,10 +3,12 @@ import type { Config } from './config.js';
 import { openEmbedded, connectPostgres, type Database } from './infra/postgres/database.js';
 import { MemoryPubSub, NoSharedCache } from './infra/memory/memory-cache-store.js';
 import { MemoryRateLimitStore } from './infra/memory/memory-rate-limit-store.js';
+import { MemorySessionDirectory } from './infra/memory/memory-session-directory.js';
 import { MemoryTokenDenylist } from './infra/memory/memory-token-denylist.js';
 import { RedisCacheStore, RedisPubSub } from './infra/redis/redis-cache-store.js';
 import { connectRedis } from './infra/redis/redis-client.js';
 import { RedisRateLimitStore } from './infra/redis/redis-rate-limit-store.js';
+import { RedisSessionDirectory } from './infra/redis/redis-session-directory.js';
 import { RedisTokenDenylist } from './infra/redis/redis-token-denylist.js';
 import { UserAdminService } from './modules/admin/user-admin.service.js';
 import { AuthService } from './modules/auth/auth.service.js';
@@ -31,6 +33,7 @@ import type { DependencyCheck } from './platform/health.js';
 import { createMetrics, type HttpMetrics } from './platform/metrics.js';
 import type { CacheStore, PubSub } from './platform/ports/cache-store.js';
 import type { RateLimitStore } from './platform/ports/rate-limit-store.js';
+import type { SessionDirectory } from './platform/ports/session-directory.js';
 import type { TokenDenylist } from './platform/ports/token-denylist.js';
 
 export interface Dependencies {
@@ -44,6 +47,8 @@ export interface Dependencies {
   clock: Clock;
   /** Rate-limit windows: shared through Redis when configured, else this process's own. */
   rateLimits: RateLimitStore;
+  /** Every user's live sessions (Redis when configured). */
+  sessions: SessionDirectory;
   services: {
     auth: AuthService;
     userAdmin: UserAdminService;
@@ -84,6 +89,7 @@ const GATE_SETTINGS = { lockMs: 2000, rememberSeconds: 5 };
 
 interface Infrastructure {
   denylist: TokenDenylist;
+  sessions: SessionDirectory;
   gate: InventoryGate;
   rateLimits: RateLimitStore;
   sharedCache: CacheStore;
@@ -97,6 +103,7 @@ function infrastructure(config: Config, namespace: string): Infrastructure {
   if (!config.redisUrl && !config.redisClusterNodes) {
     return {
       denylist: new MemoryTokenDenylist(),
+      sessions: new MemorySessionDirectory(),
       gate: new MemoryInventoryGate(GATE_SETTINGS),
       rateLimits: new MemoryRateLimitStore(),
       sharedCache: new NoSharedCache(),
@@ -115,6 +122,7 @@ function infrastructure(config: Config, namespace: string): Infrastructure {
   const pubsub = new RedisPubSub(redis, subscriber, namespace);
   return {
     denylist: new RedisTokenDenylist(redis),
+    sessions: new RedisSessionDirectory(redis, config.refreshTokenTtlSeconds),
     gate: new RedisInventoryGate(redis, GATE_SETTINGS),
     rateLimits: new RedisRateLimitStore(redis),
     sharedCache: new RedisCacheStore(redis),
@@ -155,6 +163,7 @@ export async function createDependencies(
     hasher,
     tokens,
     infra.denylist,
+    infra.sessions,
     config.refreshTokenTtlSeconds,
   );
   const venueRepository = new VenueRepository(database.db);
@@ -207,6 +216,7 @@ export async function createDependencies(
     metrics,
     clock,
     rateLimits: infra.rateLimits,
+    sessions: infra.sessions,
     booking,
     cache,
     guards: createAuthGuards(auth),

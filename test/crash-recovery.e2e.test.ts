@@ -709,6 +709,13 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
     tickets: counters!.tickets,
   });
   expect(counters!.available + counters!.held + counters!.sold).toBe(CAPACITY);
+  // The sagas the dead server left unfinished were continued through the saga queue: the
+  // dispatcher's `saga.continue` message, taken by the saga-worker consumer.
+  const [resumed] = await rows<{ sagas: number }>(sql`
+      SELECT count(DISTINCT o.aggregate_id)::int AS sagas
+      FROM outbox o JOIN processed_messages p ON p.message_id = o.message_id
+      WHERE o.type = 'saga.continue' AND p.consumer = 'saga-worker'`);
+  expect(resumed!.sagas).toBeGreaterThanOrEqual(sagasAtKill - finishedAtKill);
 
   const summary =
     `[crash-recovery/${mode}/${scenario.name}] ${bookings.length} bookings ` +

@@ -59,3 +59,20 @@ export function cursorDate(text: string): Date {
   }
   return date;
 }
+
+/**
+ * `newestFirstPage` over rows already in memory (a user's few sessions): newest first by
+ * (createdAt, id), after the cursor's position, one page plus whether more follow.
+ */
+export function newestFirstInMemory<R extends { createdAt: Date; id: string }>(
+  rows: R[],
+  limit: number,
+  before?: { createdAt: Date; id: string },
+): { rows: R[]; hasMore: boolean } {
+  const newer = (a: R | { createdAt: Date; id: string }, b: { createdAt: Date; id: string }) =>
+    a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const ordered = rows
+    .filter((row) => !before || newer(row, before) < 0)
+    .sort((a, b) => newer(b, a));
+  return { rows: ordered.slice(0, limit), hasMore: ordered.length > limit };
+}

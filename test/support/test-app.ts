@@ -47,6 +47,8 @@ export interface TestApp {
   app: FastifyInstance;
   deps: Dependencies;
   testDb: TestDatabase;
+  /** Prefix of this app's Redis keys (and RabbitMQ names). */
+  redisNamespace: string;
   inject(options: InjectOptions): Promise<LightMyRequestResponse>;
   /** Registers a fresh user through the API, grants it `role`, and signs it in. */
   signUp(role?: UserRole): Promise<SignedIn>;
@@ -87,6 +89,7 @@ export async function createTestApp(
     app,
     deps,
     testDb,
+    redisNamespace,
     inject,
     async signUp(role: UserRole = 'user') {
       const email = `u-${randomUUID()}@example.test`;

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { UserSchema } from '../users/user.view.js';
-import type { SessionRow } from './session.repository.js';
+import type { SessionRecord } from '../../platform/ports/session-directory.js';
 
 export const Email = Type.String({ format: 'email', maxLength: 254 });
 
@@ -51,14 +51,14 @@ export const SessionSchema = Type.Object({
 
 export type SessionView = Static<typeof SessionSchema>;
 
-export function toSessionView(row: SessionRow, currentSessionId: string): SessionView {
+export function toSessionView(session: SessionRecord, currentSessionId: string): SessionView {
   return {
-    id: row.id,
-    createdAt: row.created_at.toISOString(),
-    lastUsedAt: row.last_used_at.toISOString(),
-    expiresAt: row.expires_at.toISOString(),
-    ip: row.ip,
-    userAgent: row.user_agent,
-    current: row.id === currentSessionId,
+    id: session.id,
+    createdAt: session.createdAt.toISOString(),
+    lastUsedAt: session.lastUsedAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    ip: session.ip,
+    userAgent: session.userAgent,
+    current: session.id === currentSessionId,
   };
 }

@@ -1,13 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { UserRole } from '../../infra/postgres/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
+import {
+  cursorDate,
+  decodeCursor,
+  newestFirstInMemory,
+  toPage,
+} from '../../platform/pagination.js';
+import type { SessionDirectory, SessionRecord } from '../../platform/ports/session-directory.js';
 import type { TokenDenylist, TokenIdentity } from '../../platform/ports/token-denylist.js';
 import type { UserRepository, UserRow } from '../users/user.repository.js';
 import { toUserView, type UserView } from '../users/user.view.js';
 import { toSessionView, type SessionView } from './auth.schemas.js';
 import type { PasswordHasher } from './password-hasher.js';
-import type { SessionRepository } from './session.repository.js';
+import { toSessionRecord, type SessionRepository } from './session.repository.js';
 import type { TokenIssuer } from './token-issuer.js';
 
 /** Who is calling, as established from a verified, unrevoked access token. */
@@ -43,6 +49,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenIssuer,
     private readonly denylist: TokenDenylist,
+    private readonly directory: SessionDirectory,
     private readonly refreshTtlSeconds: number,
   ) {}
 
@@ -81,6 +88,7 @@ export class AuthService {
       await this.revokeSession(result.session.user_id, result.session.id, 'refresh token reuse');
       throw unauthenticated('The refresh token was already used; the session has been revoked');
     }
+    await this.directory.put(toSessionRecord(result.session));
     const user = await this.users.findById(result.session.user_id);
     if (!user || user.disabled) throw unauthenticated('The account is disabled');
     return {
@@ -109,20 +117,23 @@ export class AuthService {
     return toUserView(user);
   }
 
-  /** The caller's live logins, newest first. */
+  /** The caller's live logins, newest first, from the session directory. */
   async listSessions(
     principal: Principal,
     query: { limit: number; cursor?: string },
   ): Promise<{ items: SessionView[]; nextCursor: string | null }> {
     const before = decodeCursor(query.cursor, ['createdAt', 'id'] as const);
-    const page = await this.sessions.listActive(principal.userId, {
-      limit: query.limit,
-      before: before && { createdAt: cursorDate(before.createdAt), id: before.id },
-    });
+    const live =
+      (await this.directory.list(principal.userId)) ?? (await this.loadDirectory(principal.userId));
+    const page = newestFirstInMemory(
+      live,
+      query.limit,
+      before && { createdAt: cursorDate(before.createdAt), id: before.id },
+    );
     return toPage(
       page,
-      (row) => toSessionView(row, principal.sessionId),
-      (row) => ({ createdAt: row.created_at.toISOString(), id: row.id }),
+      (session) => toSessionView(session, principal.sessionId),
+      (session) => ({ createdAt: session.createdAt.toISOString(), id: session.id }),
     );
   }
 
@@ -164,7 +175,11 @@ export class AuthService {
   /** Voids every token and session of a user (disable). */
   async revokeEverything(user: UserRow, reason: string): Promise<void> {
     await this.denylist.setUserEpoch(user.id, user.token_epoch);
-    await this.sessions.revokeSessions({ userId: user.id }, reason);
+    const ended = await this.sessions.revokeSessions({ userId: user.id }, reason);
+    await this.directory.remove(
+      user.id,
+      ended.map((s) => s.id),
+    );
   }
 
   /** Voids a user's access tokens only; refresh still works and picks up the new role. */
@@ -172,7 +187,7 @@ export class AuthService {
     await this.denylist.setUserEpoch(user.id, user.token_epoch);
   }
 
-  /** Rebuilds the denylist cache from PostgreSQL (at start, and when Redis comes back empty). */
+  /** Rebuilds the denylist cache (and forgets recently ended sessions) from PostgreSQL (at start, and when Redis comes back empty). */
   async restoreDenylist(): Promise<void> {
     const { tokens, sessions } = await this.sessions.liveRevocations(this.tokens.ttlSeconds);
     const now = Date.now();
@@ -181,6 +196,9 @@ export class AuthService {
     }
     for (const s of sessions) {
       await this.denylist.revokeSession(s.user_id, s.id, this.tokens.ttlSeconds);
+      // Redis may have kept its data but missed a removal while it was unreachable: the
+      // next read of this user's sessions comes from PostgreSQL again.
+      await this.directory.forget(s.user_id);
     }
     for (const u of await this.users.epochs()) {
       await this.denylist.setUserEpoch(u.id, u.token_epoch);
@@ -196,6 +214,7 @@ export class AuthService {
       expiresAt: new Date(Date.now() + this.refreshTtlSeconds * 1000),
       refreshTokenHash: hashToken(refreshToken),
     });
+    await this.directory.put(toSessionRecord(session));
     return {
       user: toUserView(user),
       accessToken: await this.issueAccessToken(user, session.id),
@@ -213,8 +232,16 @@ export class AuthService {
     });
   }
 
+  /** Fills the directory for a user it does not know (first use, or after a Redis restart). */
+  private async loadDirectory(userId: string): Promise<SessionRecord[]> {
+    const live = await this.sessions.allLive(userId);
+    await this.directory.load(userId, live);
+    return (await this.directory.list(userId)) ?? live;
+  }
+
   private async revokeSession(userId: string, sessionId: string, reason: string): Promise<void> {
     await this.sessions.revokeSessions({ sessionId }, reason);
+    await this.directory.remove(userId, [sessionId]);
     await this.denylist.revokeSession(userId, sessionId, this.tokens.ttlSeconds);
   }
 }

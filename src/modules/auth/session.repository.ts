@@ -1,13 +1,20 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AuthSessionsTable, DB, RefreshTokensTable } from '../../infra/postgres/schema.js';
-import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
+import type { SessionRecord } from '../../platform/ports/session-directory.js';
 
 export type SessionRow = Selectable<AuthSessionsTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 
-export interface SessionPage {
-  rows: SessionRow[];
-  hasMore: boolean;
+export function toSessionRecord(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
+  };
 }
 
 /** Login sessions (refresh-token families), their refresh tokens, and revoked access tokens. */
@@ -93,18 +100,16 @@ export class SessionRepository {
     });
   }
 
-  /** A user's live sessions (not revoked, not expired), newest first. */
-  async listActive(
-    userId: string,
-    options: { limit: number; before?: { createdAt: Date; id: string } },
-  ): Promise<SessionPage> {
-    const query = this.db
+  /** A user's live sessions (not revoked, not expired), to fill the session directory. */
+  async allLive(userId: string): Promise<SessionRecord[]> {
+    const rows = await this.db
       .selectFrom('auth_sessions')
       .selectAll()
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
-      .where('expires_at', '>', new Date());
-    return newestFirstPage(query, options.limit, options.before);
+      .where('expires_at', '>', new Date())
+      .execute();
+    return rows.map(toSessionRecord);
   }
 
   /** The session only when it belongs to that user, so others' ids look unknown. */

@@ -130,9 +130,16 @@ describe('GET /api/v1/auth/sessions', () => {
       .set({ expires_at: new Date(Date.now() - 1000) })
       .where('id', '=', phoneId)
       .execute();
+    // As loaded from PostgreSQL (the directory forgot the user) ...
+    await t.deps.sessions.forget(user.id);
     const ids = (await sessionsOf(user.auth)).map((s) => s.id);
     expect(ids).toHaveLength(2);
     expect(ids).not.toContain(phoneId);
+    // ... and as held by the directory itself, once a session's time is up.
+    const [kept] = (await t.deps.sessions.list(user.id))!;
+    await t.deps.sessions.put({ ...kept!, expiresAt: new Date(Date.now() - 1000) });
+    const left = (await sessionsOf(user.auth)).map((s) => s.id);
+    expect(left).toEqual(ids.filter((id) => id !== kept!.id));
   });
 
   it('never shows another user’s sessions', async () => {

@@ -26,19 +26,21 @@ import { BookingRepository } from './booking.repository.js';
 import { BookingSaga } from './booking.saga.js';
 import { BookingService } from './booking.service.js';
 import { CancellationSaga } from './cancellation.saga.js';
+import { SagaDispatcher } from './saga-dispatcher.js';
 import { SagaDriver } from './saga-driver.js';
 
 export interface BookingModule {
   holds: HoldService;
   bookings: BookingService;
   sagaDriver: SagaDriver;
+  sagaDispatcher: SagaDispatcher;
   sagas: SagaRepository;
   idempotency: IdempotencyStore;
   payments: ResilientPaymentGateway;
   /** The in-process provider's books, when payments are simulated (tests read it). */
   ledger?: PaymentLedger;
   healthChecks: DependencyCheck[];
-  /** The hold sweeper and saga recovery loops (started by `evently serve`, not by tests). */
+  /** The hold sweeper and saga dispatcher loops (started by `evently serve`, not by tests). */
   loops: BackgroundLoop[];
 }
 
@@ -130,6 +132,7 @@ export function createBookingModule(input: {
     sagaSettings,
     logger,
   );
+  const sagaDispatcher = new SagaDispatcher(db, sagas, clock, config.sagas.leaseMs);
   const bookings = new BookingService(
     db,
     bookingRepository,
@@ -151,6 +154,7 @@ export function createBookingModule(input: {
     holds,
     bookings,
     sagaDriver,
+    sagaDispatcher,
     sagas,
     idempotency: new IdempotencyStore(db, clock, {
       claimMs: config.sagas.leaseMs,
@@ -179,10 +183,10 @@ export function createBookingModule(input: {
         logger,
       ),
       new BackgroundLoop(
-        'saga-recovery',
+        'saga-dispatcher',
         config.sagas.recoveryIntervalMs,
         async () => {
-          while ((await sagaDriver.recoverDue(20)) === 20) {
+          while ((await sagaDispatcher.dispatchDue(50)) === 50) {
             // a full batch: more may be due
           }
         },

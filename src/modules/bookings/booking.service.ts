@@ -62,9 +62,17 @@ export class BookingService {
     return started.booking;
   }
 
-  /** A worker received `saga.start`: claim the saga (unless someone owns it) and drive it. */
-  async continueSaga(sagaId: string): Promise<void> {
-    const saga = await this.sagas.claimById(sagaId, this.clock.now(), this.settings.leaseMs);
+  /**
+   * A worker received the saga from the queue: claim it (unless someone else owns it) and
+   * drive it. `dispatchedUntil` is the lease the dispatcher took for it, handed over here.
+   */
+  async continueSaga(sagaId: string, dispatchedUntil?: Date): Promise<void> {
+    const saga = await this.sagas.claimById(
+      sagaId,
+      this.clock.now(),
+      this.settings.leaseMs,
+      dispatchedUntil,
+    );
     if (saga) await this.driver.drive(saga);
   }
 
@@ -113,16 +121,7 @@ export class BookingService {
         lockedUntil: runner === 'inline' ? new Date(now.getTime() + this.settings.leaseMs) : null,
       });
       if (!saga) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
-      if (runner === 'worker') {
-        await writeOutbox(trx, [
-          {
-            type: 'saga.start',
-            aggregateType: 'saga',
-            aggregateId: saga.id,
-            payload: { sagaId: saga.id, bookingId: booking.id },
-          },
-        ]);
-      }
+      if (runner === 'worker') await queueSaga(trx, saga.id, booking.id);
       return { booking, saga };
     });
   }
@@ -178,30 +177,21 @@ export class BookingService {
 
   /**
    * An event was cancelled: release its holds and start a cancellation saga for every
-   * confirmed booking; the sagas run in the background and in the recovery loop.
+   * confirmed booking. The sagas go to the saga queue with the same commit, so the refunds
+   * are spread over the workers instead of running in this request.
    */
   async cancelEvent(eventId: string): Promise<void> {
     const now = this.clock.now();
     await this.db.transaction().execute(async (trx) => {
       const confirmed = await this.bookings.confirmedOfEvent(trx, eventId);
-      for (const booking of confirmed)
-        await this.startCancellation(trx, booking, 'event_cancelled', false);
+      for (const booking of confirmed) {
+        const saga = await this.startCancellation(trx, booking, 'event_cancelled', false);
+        if (saga) await queueSaga(trx, saga.id, booking.id);
+      }
       for (const hold of await this.holds.lockActiveOfEvent(trx, eventId)) {
         await this.releaser.release(trx, hold, 'released', now);
       }
     });
-    void this.drainInBackground();
-  }
-
-  /** Drives due sagas until none are left (used after an event cancellation). */
-  private async drainInBackground(): Promise<void> {
-    try {
-      while ((await this.driver.recoverDue(50)) > 0) {
-        // keep going
-      }
-    } catch {
-      // the periodic recovery loop picks up whatever is left
-    }
   }
 
   private async startCancellation(
@@ -223,7 +213,7 @@ export class BookingService {
       bookingId: booking.id,
       step: 'refund',
       payload: payload as unknown as Record<string, unknown>,
-      // Owned by this request when it drives it now; otherwise due for the recovery loop.
+      // Owned by this request when it drives it now; otherwise left for a queue worker.
       lockedUntil: ownNow ? new Date(this.clock.now().getTime() + this.settings.leaseMs) : null,
     });
   }
@@ -308,4 +298,16 @@ export class BookingService {
       throw forbidden('Only the holder, the event organizer or an admin');
     throw notFound('Booking');
   }
+}
+
+/** Puts a new, unowned saga on the saga queue, in the transaction that created it. */
+function queueSaga(trx: Kysely<DB>, sagaId: string, bookingId: string): Promise<void> {
+  return writeOutbox(trx, [
+    {
+      type: 'saga.start',
+      aggregateType: 'saga',
+      aggregateId: sagaId,
+      payload: { sagaId, bookingId },
+    },
+  ]);
 }

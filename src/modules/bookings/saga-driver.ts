@@ -10,7 +10,7 @@ import {
 import { CANCELLATION_SAGA, type CancellationSaga } from './cancellation.saga.js';
 
 /**
- * Drives sagas of every type, inline for a request or from the recovery loop, and applies
+ * Drives sagas of every type, inline for a request or for a queue worker, and applies
  * their after-commit effects (cache invalidation, fast-path inventory). A step that throws
  * unexpectedly is recorded and retried later; it never leaves a saga without an owner.
  */
@@ -49,7 +49,11 @@ export class SagaDriver {
     }
   }
 
-  /** Claims and drives the sagas that are due; returns how many it took. */
+  /**
+   * Claims and drives the sagas that are due, in this process; returns how many it took.
+   * Running instances hand due sagas to the queue instead (`SagaDispatcher`); this is the
+   * same work done by hand, for tests and maintenance scripts.
+   */
   async recoverDue(limit = 20): Promise<number> {
     const due = await this.sagas.claimDue(this.clock.now(), this.settings.leaseMs, limit);
     for (const saga of due) await this.drive(saga);

@@ -1,20 +1,32 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../infra/postgres/schema.js';
+import { markTaken } from '../../platform/messaging/idempotent-consumer.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
 import type { BookingService } from './booking.service.js';
+import { SAGA_CONTINUE } from './saga-dispatcher.js';
 
 export const SAGA_WORKER_CONSUMER = 'saga-worker';
 
 /**
- * Drives booking sagas accepted with `Prefer: respond-async`. The database claim (a lease,
- * taken only when nobody holds one) stays the guard, so duplicate messages or two workers
+ * Drives booking sagas from the saga queue: new ones accepted with `Prefer: respond-async`
+ * (`saga.start`) and ones that could not finish inline (`saga.continue`, from the
+ * dispatcher). The database claim stays the guard, so duplicate messages or two workers
  * never drive one saga at once.
  */
-export function sagaWorkerConsumer(bookings: BookingService): ConsumerSpec {
+export function sagaWorkerConsumer(bookings: BookingService, db: Kysely<DB>): ConsumerSpec {
   return {
     name: SAGA_WORKER_CONSUMER,
-    bindings: ['saga.start'],
+    bindings: ['saga.start', SAGA_CONTINUE],
     async handle(message) {
-      const sagaId = message.payload.sagaId;
-      if (typeof sagaId === 'string') await bookings.continueSaga(sagaId);
+      const { sagaId, dispatchedUntil } = message.payload;
+      if (typeof sagaId !== 'string') return;
+      // A copy already taken is skipped; if its worker died, the lease runs out and the
+      // dispatcher sends a fresh message.
+      if (!(await markTaken(db, SAGA_WORKER_CONSUMER, message))) return;
+      await bookings.continueSaga(
+        sagaId,
+        typeof dispatchedUntil === 'string' ? new Date(dispatchedUntil) : undefined,
+      );
     },
   };
 }

@@ -14,13 +14,26 @@ export async function processOnce(
   work: (trx: Kysely<DB>) => Promise<void>,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const { rows } = await sql`
-      INSERT INTO processed_messages (consumer, message_id)
-      VALUES (${consumer}, ${message.messageId})
-      ON CONFLICT DO NOTHING
-      RETURNING message_id`.execute(trx);
-    if (rows.length === 0) return false;
+    if (!(await markTaken(trx, consumer, message))) return false;
     await work(trx);
     return true;
   });
+}
+
+/**
+ * Records that a consumer took a message, in its own statement; false when it already had.
+ * For consumers whose work cannot sit in one transaction (a saga step calls a payment
+ * provider) and that carry their own guard against running twice.
+ */
+export async function markTaken(
+  db: Kysely<DB>,
+  consumer: string,
+  message: BusMessage,
+): Promise<boolean> {
+  const { rows } = await sql`
+    INSERT INTO processed_messages (consumer, message_id)
+    VALUES (${consumer}, ${message.messageId})
+    ON CONFLICT DO NOTHING
+    RETURNING message_id`.execute(db);
+  return rows.length > 0;
 }

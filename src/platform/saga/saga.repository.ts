@@ -88,39 +88,59 @@ export class SagaRepository {
    * later). SKIP LOCKED lets many instances claim at once without taking the same saga.
    */
   async claimDue(now: Date, leaseMs: number, limit: number): Promise<SagaRow[]> {
-    return this.db.transaction().execute(async (trx) => {
-      const due = await trx
-        .selectFrom('sagas')
-        .select('id')
-        .where('status', 'in', ['running', 'compensating'])
-        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
-        .orderBy('locked_until')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (due.length === 0) return [];
-      return trx
-        .updateTable('sagas')
-        .set({ locked_until: new Date(now.getTime() + leaseMs), attempts: TAKEOVER_COUNT })
-        .where(
-          'id',
-          'in',
-          due.map((d) => d.id),
-        )
-        .returningAll()
-        .execute();
-    });
+    return this.db.transaction().execute((trx) => this.claimDueIn(trx, now, leaseMs, limit));
   }
 
-  /** Claims one saga for a worker, unless someone holds a live lease on it. */
-  async claimById(id: string, now: Date, leaseMs: number): Promise<SagaRow | undefined> {
-    return this.db
-      .updateTable('sagas')
-      .set({ locked_until: new Date(now.getTime() + leaseMs), attempts: TAKEOVER_COUNT })
-      .where('id', '=', id)
+  /** `claimDue` inside the caller's transaction, so a dispatch message commits with the claim. */
+  async claimDueIn(trx: Kysely<DB>, now: Date, leaseMs: number, limit: number): Promise<SagaRow[]> {
+    const due = await trx
+      .selectFrom('sagas')
+      .select('id')
       .where('status', 'in', ['running', 'compensating'])
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+      .orderBy('locked_until')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    if (due.length === 0) return [];
+    return trx
+      .updateTable('sagas')
+      .set({ locked_until: new Date(now.getTime() + leaseMs), attempts: TAKEOVER_COUNT })
+      .where(
+        'id',
+        'in',
+        due.map((d) => d.id),
+      )
+      .returningAll()
+      .execute();
+  }
+
+  /**
+   * Claims one saga for a worker, unless someone holds a live lease on it. `dispatchedUntil`
+   * is the lease the dispatcher took when it queued the saga: presenting it hands that lease
+   * over (the dispatcher already counted the takeover), and only the first of several copies
+   * of one message can present it.
+   */
+  async claimById(
+    id: string,
+    now: Date,
+    leaseMs: number,
+    dispatchedUntil?: Date,
+  ): Promise<SagaRow | undefined> {
+    const attempts = dispatchedUntil
+      ? sql<number>`CASE WHEN locked_until = ${dispatchedUntil} THEN attempts ELSE ${TAKEOVER_COUNT} END`
+      : TAKEOVER_COUNT;
+    return this.db
+      .updateTable('sagas')
+      .set({ locked_until: new Date(now.getTime() + leaseMs), attempts })
+      .where('id', '=', id)
+      .where('status', 'in', ['running', 'compensating'])
+      .where((eb) => {
+        const free = [eb('locked_until', 'is', null), eb('locked_until', '<=', now)];
+        if (dispatchedUntil) free.push(eb('locked_until', '=', dispatchedUntil));
+        return eb.or(free);
+      })
       .returningAll()
       .executeTakeFirst();
   }
