@@ -15,6 +15,7 @@ import { createMessageBus } from './platform/messaging/create-bus.js';
 import { OutboxRelay } from './platform/messaging/outbox-relay.js';
 import type { PubSub } from './platform/ports/cache-store.js';
 import type { ConsumerSpec, MessageBus } from './platform/ports/message-bus.js';
+import { tracedConsumer } from './platform/telemetry.js';
 
 /** Which parts of Evently this process runs (`evently serve | api | worker`). */
 export interface ProcessRoles {
@@ -84,7 +85,7 @@ export function createAsyncModule(input: {
     notifications.consumer,
     liveUpdateConsumer({ db: database.db, hub }),
     sagaWorkerConsumer(input.booking.bookings, database.db),
-  ];
+  ].map(tracedConsumer);
   let started: ProcessRoles = { api: false, workers: false };
 
   return {

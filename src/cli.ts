@@ -1,11 +1,8 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { createDependencies, openDatabase } from './composition.js';
+import type { Dependencies } from './composition.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { migrate } from './infra/postgres/migrator.js';
-import { startServer, stopOnSignals } from './main.js';
-import { buildPaymentSimulator } from './modules/payments/payment-simulator.js';
-import { seedDemo } from './seed/demo-seed.js';
+import { startTelemetry } from './platform/telemetry.js';
 
 const USAGE = `Usage: evently <command>
 
@@ -23,14 +20,32 @@ Commands:
 
 Configuration comes from environment variables; see README.md.`;
 
+/**
+ * The application, imported only once tracing has started: the instrumentations patch pg,
+ * ioredis, amqplib and fastify as they are loaded and cannot patch what is already loaded.
+ */
+async function loadApplication() {
+  const [composition, migrator, server, payments, demo] = await Promise.all([
+    import('./composition.js'),
+    import('./infra/postgres/migrator.js'),
+    import('./main.js'),
+    import('./modules/payments/payment-simulator.js'),
+    import('./seed/demo-seed.js'),
+  ]);
+  return { ...composition, ...migrator, ...server, ...payments, ...demo };
+}
+
+type Application = Awaited<ReturnType<typeof loadApplication>>;
+
 async function withDependencies<T>(
+  app: Application,
   config: Config,
-  work: (deps: Awaited<ReturnType<typeof createDependencies>>) => Promise<T>,
+  work: (deps: Dependencies) => Promise<T>,
 ): Promise<T> {
-  const database = await openDatabase(config);
+  const database = await app.openDatabase(config);
   try {
-    await migrate(database);
-    const deps = await createDependencies(config, database);
+    await app.migrate(database);
+    const deps = await app.createDependencies(config, database);
     try {
       return await work(deps);
     } finally {
@@ -42,10 +57,10 @@ async function withDependencies<T>(
   }
 }
 
-async function migrateOnce(config: Config): Promise<void> {
-  const database = await openDatabase(config);
+async function migrateOnce(app: Application, config: Config): Promise<void> {
+  const database = await app.openDatabase(config);
   try {
-    await migrate(database);
+    await app.migrate(database);
   } finally {
     await database.close();
   }
@@ -64,6 +79,8 @@ async function main(argv: string[]): Promise<void> {
     command === 'create-admin'
       ? loadConfig({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined })
       : loadConfig();
+  const telemetry = await startTelemetry(config.telemetry);
+  const app = await loadApplication();
   switch (command) {
     case 'serve':
     case 'api':
@@ -82,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
       if (instances > 1 && cluster.isPrimary) {
         // One process per core: they share the port (node cluster) and coordinate every
         // background job through PostgreSQL, so nothing runs twice.
-        await migrateOnce(config);
+        await migrateOnce(app, config);
         for (let i = 0; i < instances; i++) cluster.fork();
         cluster.on('exit', (worker, code) => {
           if (code !== 0) console.error(`instance ${worker.process.pid} exited with ${code}`);
@@ -94,13 +111,16 @@ async function main(argv: string[]): Promise<void> {
         process.on('SIGINT', stop);
         return;
       }
-      stopOnSignals(await startServer(config, roles));
+      const server = await app.startServer(config, roles);
+      // Spans still buffered are exported before the process exits.
+      const stop = () => server.stop().finally(() => telemetry.shutdown());
+      app.stopOnSignals({ ...server, stop });
       return;
     }
     case 'migrate': {
-      const database = await openDatabase(config);
+      const database = await app.openDatabase(config);
       try {
-        const result = await migrate(database);
+        const result = await app.migrate(database);
         console.log(
           result.applied.length > 0
             ? `Applied: ${result.applied.join(', ')}`
@@ -112,8 +132,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'seed-demo': {
-      await withDependencies(config, async (deps) => {
-        const accounts = await seedDemo(deps);
+      await withDependencies(app, config, async (deps) => {
+        const accounts = await app.seedDemo(deps);
         for (const a of accounts)
           console.log(`${a.role.padEnd(9)} ${a.email}  password: ${a.password}`);
       });
@@ -129,7 +149,7 @@ async function main(argv: string[]): Promise<void> {
       const password = process.env.ADMIN_PASSWORD || (await readStdin());
       if (password.length < 10)
         throw new ConfigError('The admin password needs at least 10 characters');
-      await withDependencies(config, async (deps) => {
+      await withDependencies(app, config, async (deps) => {
         const { created } = await deps.services.userAdmin.ensureAdmin({
           email,
           password,
@@ -157,17 +177,17 @@ async function main(argv: string[]): Promise<void> {
         }
         return value;
       };
-      const { app } = buildPaymentSimulator({
+      const simulator = app.buildPaymentSimulator({
         latencyMs: number('latency-ms', values['latency-ms'], 600_000),
         failureRate: number('failure-rate', values['failure-rate'], 1),
         slowMs: number('slow-ms', values['slow-ms'], 600_000),
       });
-      const address = await app.listen({
+      const address = await simulator.app.listen({
         port: number('port', values.port, 65535),
         host: values.host,
       });
       console.log(`Payment simulator listening on ${address} (ledger at ${address}/ledger)`);
-      const stop = () => void app.close().then(() => process.exit(0));
+      const stop = () => void simulator.app.close().then(() => process.exit(0));
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
       return;

@@ -70,6 +70,8 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_USER_MAX: Int(1, 1_000_000),
   RATE_LIMIT_AUTH_MAX: Int(1, 1_000_000),
   RATE_LIMIT_HOLD_MAX: Int(1, 1_000_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  OTEL_SERVICE_NAME: Type.String({ minLength: 1, maxLength: 200 }),
 });
 
 const DEFAULTS: Record<string, string> = {
@@ -110,6 +112,7 @@ const DEFAULTS: Record<string, string> = {
   RATE_LIMIT_USER_MAX: '600',
   RATE_LIMIT_AUTH_MAX: '20',
   RATE_LIMIT_HOLD_MAX: '60',
+  OTEL_SERVICE_NAME: 'evently',
 };
 
 const INTEGER_KEYS = new Set([
@@ -201,6 +204,8 @@ export interface Config {
     authMax: number;
     holdMax: number;
   };
+  /** Tracing is exported over OTLP only when an endpoint is set. */
+  telemetry: { otlpEndpoint?: string; serviceName: string };
 }
 
 /**
@@ -285,6 +290,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       userMax: env.RATE_LIMIT_USER_MAX,
       authMax: env.RATE_LIMIT_AUTH_MAX,
       holdMax: env.RATE_LIMIT_HOLD_MAX,
+    },
+    telemetry: {
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: env.OTEL_SERVICE_NAME,
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import { spanEvent, withSpan } from '../../platform/telemetry.js';
 import {
   BOOKING_SAGA,
   type BookingSaga,
@@ -25,7 +26,22 @@ export class SagaDriver {
     private readonly logger: Logger,
   ) {}
 
+  /** One span per drive (`saga.<type>`); where the saga stood and where it stopped are events. */
   async drive(saga: SagaRow): Promise<SagaRow> {
+    const attributes = {
+      'evently.saga.id': saga.id,
+      'evently.saga.step': saga.step,
+      ...(saga.booking_id ? { 'evently.booking.id': saga.booking_id } : {}),
+    };
+    return withSpan(`saga.${saga.type}`, attributes, async () => {
+      spanEvent('saga.step', { step: saga.step, status: saga.status });
+      const after = await this.driveSteps(saga);
+      spanEvent('saga.step', { step: after.step, status: after.status });
+      return after;
+    });
+  }
+
+  private async driveSteps(saga: SagaRow): Promise<SagaRow> {
     const effects: SagaEffects = { released: [], eventIds: new Set() };
     try {
       if (saga.type === BOOKING_SAGA) return await this.booking.drive(saga, effects);

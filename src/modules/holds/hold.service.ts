@@ -7,6 +7,7 @@ import type { CompleteInTransaction } from '../../platform/idempotency.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import type { InventoryGate } from '../../platform/ports/inventory-gate.js';
+import { withSpan } from '../../platform/telemetry.js';
 import type { Principal } from '../auth/auth.service.js';
 import { EventCacheKeys } from '../events/event.cache-keys.js';
 import type { EventRepository, EventRow } from '../events/event.repository.js';
@@ -38,7 +39,11 @@ export class HoldService {
    * Holds seats (reserved) or a quantity (general admission) for `ttlSeconds`, all or nothing.
    * The gate may turn a request away early; the transaction below is what guarantees.
    */
-  async create(
+  async create(...args: Parameters<HoldService['createHold']>): Promise<HoldView> {
+    return withSpan('hold.create', { 'evently.event.id': args[1] }, () => this.createHold(...args));
+  }
+
+  private async createHold(
     actor: Principal,
     eventId: string,
     input: CreateHoldInput,
