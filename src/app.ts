@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Dependencies } from './composition.js';
 import { userAdminRoutes } from './modules/admin/user-admin.routes.js';
+import { auditLogRoutes } from './modules/audit/audit-log.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import websocket from '@fastify/websocket';
 import { deadLetterRoutes } from './modules/admin/dead-letter.routes.js';
@@ -118,6 +119,7 @@ export async function buildApp(
       await api.register(venueRoutes(services.venues, guards));
       await api.register(eventRoutes(services.events, guards));
       await api.register(userAdminRoutes(services.userAdmin, guards));
+      await api.register(auditLogRoutes(services.auditLog, guards));
       await api.register(holdRoutes(booking.holds, booking.idempotency, guards));
       await api.register(bookingRoutes(booking.bookings, booking.idempotency, guards));
       await api.register(sagaAdminRoutes(booking.sagas, guards));

@@ -11,6 +11,8 @@ import { RedisRateLimitStore } from './infra/redis/redis-rate-limit-store.js';
 import { RedisSessionDirectory } from './infra/redis/redis-session-directory.js';
 import { RedisTokenDenylist } from './infra/redis/redis-token-denylist.js';
 import { UserAdminService } from './modules/admin/user-admin.service.js';
+import { AuditLogRepository } from './modules/audit/audit-log.repository.js';
+import { AuditLogService } from './modules/audit/audit-log.service.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { PasswordHasher } from './modules/auth/password-hasher.js';
 import { SessionRepository } from './modules/auth/session.repository.js';
@@ -52,6 +54,7 @@ export interface Dependencies {
   services: {
     auth: AuthService;
     userAdmin: UserAdminService;
+    auditLog: AuditLogService;
     venues: VenueService;
     events: EventService;
   };
@@ -156,6 +159,7 @@ export async function createDependencies(
   const infra = infrastructure(config, options.redisNamespace ?? 'evently:');
   const users = new UserRepository(database.db);
   const hasher = new PasswordHasher(config.bcryptCost);
+  const auditLog = new AuditLogRepository(database.db);
   const tokens = await TokenIssuer.create(config.jwt, config.accessTokenTtlSeconds);
   const auth = new AuthService(
     users,
@@ -165,6 +169,7 @@ export async function createDependencies(
     infra.denylist,
     infra.sessions,
     config.refreshTokenTtlSeconds,
+    auditLog,
   );
   const venueRepository = new VenueRepository(database.db);
   const eventRepository = new EventRepository(database.db);
@@ -233,9 +238,10 @@ export async function createDependencies(
     services: {
       auth,
       userAdmin: new UserAdminService(users, auth, hasher),
+      auditLog: new AuditLogService(auditLog),
       venues: new VenueService(venueRepository),
-      events: new EventService(eventRepository, venueRepository, cache, (eventId) =>
-        booking.bookings.cancelEvent(eventId),
+      events: new EventService(eventRepository, venueRepository, cache, (eventId, audit) =>
+        booking.bookings.cancelEvent(eventId, audit),
       ),
     },
     start: (roles) => messaging.start(roles),

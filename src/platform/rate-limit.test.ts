@@ -15,6 +15,7 @@ import { startThrowawayRedis, type ThrowawayRedis } from '../../test/support/thr
 import { MemoryRateLimitStore } from '../infra/memory/memory-rate-limit-store.js';
 import type { UserRole } from '../infra/postgres/schema.js';
 import { RedisRateLimitStore } from '../infra/redis/redis-rate-limit-store.js';
+import { SYSTEM_AUDIT_CONTEXT } from '../modules/audit/audit-context.js';
 import { UserRepository } from '../modules/users/user.repository.js';
 import type { RateLimitStore } from './ports/rate-limit-store.js';
 import { clientKeyOf, registerRateLimiting } from './rate-limit.js';
@@ -40,11 +41,19 @@ async function newUser(t: TestApp, role: UserRole = 'user'): Promise<SignedIn> {
   const email = `limited-${randomUUID()}@example.test`;
   const password = 'correct horse battery';
   const noClient = { ip: null, userAgent: null };
-  const { user } = await auth.register({ email, password, name: 'Limited' }, noClient);
+  const { user } = await auth.register(
+    { email, password, name: 'Limited' },
+    noClient,
+    SYSTEM_AUDIT_CONTEXT,
+  );
   if (role !== 'user') {
     await new UserRepository(t.deps.database.db).update(user.id, { role, bumpTokenEpoch: false });
   }
-  const { accessToken, refreshToken } = await auth.login({ email, password }, noClient);
+  const { accessToken, refreshToken } = await auth.login(
+    { email, password },
+    noClient,
+    SYSTEM_AUDIT_CONTEXT,
+  );
   const bearer = { authorization: `Bearer ${accessToken}` };
   return { id: user.id, email, password, role, accessToken, refreshToken, auth: bearer };
 }

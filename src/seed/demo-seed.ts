@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dependencies } from '../composition.js';
 import type { UserRole } from '../infra/postgres/schema.js';
+import { SYSTEM_AUDIT_CONTEXT } from '../modules/audit/audit-context.js';
 import type { Principal } from '../modules/auth/auth.service.js';
 import { UserRepository } from '../modules/users/user.repository.js';
 
@@ -66,58 +67,74 @@ async function createDemoCatalog(deps: Dependencies, organizer: Principal): Prom
   const { venues, events } = deps.services;
   const rows = (prefix: string, count: number, seats: number) =>
     Array.from({ length: count }, (_, i) => ({ label: `${prefix}${i + 1}`, seats }));
-  const venue = await venues.create(organizer, {
-    name: 'Evently Arena',
-    address: '1 Harbour Street',
-    city: 'Lisbon',
-    timezone: 'Europe/Lisbon',
-    sections: [
-      { name: 'Floor', rows: rows('F', 10, 20) },
-      { name: 'Balcony', rows: rows('B', 5, 20) },
-    ],
-  });
+  const venue = await venues.create(
+    organizer,
+    {
+      name: 'Evently Arena',
+      address: '1 Harbour Street',
+      city: 'Lisbon',
+      timezone: 'Europe/Lisbon',
+      sections: [
+        { name: 'Floor', rows: rows('F', 10, 20) },
+        { name: 'Balcony', rows: rows('B', 5, 20) },
+      ],
+    },
+    SYSTEM_AUDIT_CONTEXT,
+  );
   const at = (days: number, hours = 20) => {
     const date = new Date(Date.now() + days * DAY_MS);
     date.setUTCHours(hours, 0, 0, 0);
     return date.toISOString();
   };
   const drafts = [
-    await events.create(organizer, {
-      name: 'The Midnight Orchestra',
-      description: 'A night of film music with reserved seating.',
-      venueId: venue.id,
-      seating: 'reserved',
-      startsAt: at(14),
-      endsAt: at(14, 23),
-      priceCents: 4500,
-      currency: 'EUR',
-      sectionPrices: { Floor: 6500, Balcony: 3500 },
-      maxTicketsPerUser: 6,
-    }),
-    await events.create(organizer, {
-      name: 'Harbour Open Air',
-      description: 'General admission festival by the river.',
-      venueId: venue.id,
-      seating: 'general',
-      capacity: 5000,
-      startsAt: at(30, 14),
-      endsAt: at(30, 23),
-      priceCents: 2900,
-      currency: 'EUR',
-      maxTicketsPerUser: 8,
-    }),
-    await events.create(organizer, {
-      name: 'New Year Gala',
-      description: 'Sales open in two months; the seat map is already up.',
-      venueId: venue.id,
-      seating: 'reserved',
-      startsAt: at(180),
-      endsAt: at(180, 23),
-      priceCents: 9900,
-      currency: 'EUR',
-      maxTicketsPerUser: 4,
-      salesStartAt: at(60, 9),
-    }),
+    await events.create(
+      organizer,
+      {
+        name: 'The Midnight Orchestra',
+        description: 'A night of film music with reserved seating.',
+        venueId: venue.id,
+        seating: 'reserved',
+        startsAt: at(14),
+        endsAt: at(14, 23),
+        priceCents: 4500,
+        currency: 'EUR',
+        sectionPrices: { Floor: 6500, Balcony: 3500 },
+        maxTicketsPerUser: 6,
+      },
+      SYSTEM_AUDIT_CONTEXT,
+    ),
+    await events.create(
+      organizer,
+      {
+        name: 'Harbour Open Air',
+        description: 'General admission festival by the river.',
+        venueId: venue.id,
+        seating: 'general',
+        capacity: 5000,
+        startsAt: at(30, 14),
+        endsAt: at(30, 23),
+        priceCents: 2900,
+        currency: 'EUR',
+        maxTicketsPerUser: 8,
+      },
+      SYSTEM_AUDIT_CONTEXT,
+    ),
+    await events.create(
+      organizer,
+      {
+        name: 'New Year Gala',
+        description: 'Sales open in two months; the seat map is already up.',
+        venueId: venue.id,
+        seating: 'reserved',
+        startsAt: at(180),
+        endsAt: at(180, 23),
+        priceCents: 9900,
+        currency: 'EUR',
+        maxTicketsPerUser: 4,
+        salesStartAt: at(60, 9),
+      },
+      SYSTEM_AUDIT_CONTEXT,
+    ),
   ];
-  for (const draft of drafts) await events.publish(organizer, draft.id);
+  for (const draft of drafts) await events.publish(organizer, draft.id, SYSTEM_AUDIT_CONTEXT);
 }

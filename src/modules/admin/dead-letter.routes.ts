@@ -8,6 +8,8 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, cursorDate, decodeCursor, pageOf, toPage } from '../../platform/pagination.js';
 import type { MessageBus } from '../../platform/ports/message-bus.js';
+import { auditContextOf } from '../audit/audit-context.js';
+import { recordAudit } from '../audit/audit-log.writer.js';
 
 const DeadLetterSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -117,6 +119,14 @@ export function deadLetterRoutes(
             .execute();
           throw error;
         }
+        // After the requeue (a broker call, outside any transaction): only a retry that
+        // happened is recorded.
+        await recordAudit(db, {
+          context: auditContextOf(request),
+          action: 'admin.dead_letter_retried',
+          target: { type: 'dead_letter', id: letter.id },
+          after: { consumer: letter.consumer, type: letter.type, messageId: letter.message_id },
+        });
         return reply.status(202).send({ id: letter.id, status: 'requeued' as const });
       },
     );

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, pageOf } from '../../platform/pagination.js';
+import { auditContextOf } from '../audit/audit-context.js';
 import { AdminUserSchema, UserRoleSchema } from '../users/user.view.js';
 import type { UserAdminService } from './user-admin.service.js';
 
@@ -50,7 +51,13 @@ export function userAdminRoutes(
           response: { 200: AdminUserSchema, ...problems(400, 401, 403, 404, 409) },
         },
       },
-      async (request) => service.update(principalOf(request), request.params.id, request.body),
+      async (request) =>
+        service.update(
+          principalOf(request),
+          request.params.id,
+          request.body,
+          auditContextOf(request),
+        ),
     );
   };
 }

@@ -1,6 +1,8 @@
 import type { UserRole } from '../../infra/postgres/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
+import type { AuditContext } from '../audit/audit-context.js';
+import { recordAudit } from '../audit/audit-log.writer.js';
 import type { AuthService, Principal } from '../auth/auth.service.js';
 import type { PasswordHasher } from '../auth/password-hasher.js';
 import type { UserRepository } from '../users/user.repository.js';
@@ -40,6 +42,7 @@ export class UserAdminService {
     actor: Principal,
     userId: string,
     change: { role?: UserRole; disabled?: boolean },
+    audit: AuditContext,
   ): Promise<AdminUserView> {
     if (
       userId === actor.userId &&
@@ -51,10 +54,31 @@ export class UserAdminService {
     if (!current) throw notFound('User');
     const roleChanged = change.role !== undefined && change.role !== current.role;
     const disabledChanged = change.disabled !== undefined && change.disabled !== current.disabled;
-    const updated = await this.users.update(userId, {
-      ...change,
-      bumpTokenEpoch: roleChanged || disabledChanged,
-    });
+    const updated = await this.users.update(
+      userId,
+      { ...change, bumpTokenEpoch: roleChanged || disabledChanged },
+      async (trx, row) => {
+        const target = { type: 'user', id: userId };
+        if (roleChanged) {
+          await recordAudit(trx, {
+            context: audit,
+            action: 'user.role_changed',
+            target,
+            before: { role: current.role },
+            after: { role: row.role },
+          });
+        }
+        if (disabledChanged) {
+          await recordAudit(trx, {
+            context: audit,
+            action: row.disabled ? 'user.disabled' : 'user.enabled',
+            target,
+            before: { disabled: current.disabled },
+            after: { disabled: row.disabled },
+          });
+        }
+      },
+    );
     if (!updated) throw notFound('User');
     if (updated.disabled && disabledChanged) await this.auth.revokeEverything(updated, 'disabled');
     else if (roleChanged) await this.auth.revokeAccessTokens(updated);

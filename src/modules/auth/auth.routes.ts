@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, pageOf } from '../../platform/pagination.js';
+import { auditContextOf } from '../audit/audit-context.js';
 import { UserSchema } from '../users/user.view.js';
 import {
   AuthResponse,
@@ -35,7 +36,9 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
         },
       },
       async (request, reply) =>
-        reply.status(201).send(await auth.register(request.body, clientOf(request))),
+        reply
+          .status(201)
+          .send(await auth.register(request.body, clientOf(request), auditContextOf(request))),
     );
 
     app.post(
@@ -48,7 +51,7 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
           response: { 200: AuthResponse, ...problems(400, 401) },
         },
       },
-      async (request) => auth.login(request.body, clientOf(request)),
+      async (request) => auth.login(request.body, clientOf(request), auditContextOf(request)),
     );
 
     app.post(
@@ -61,7 +64,7 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
           response: { 200: AuthResponse, ...problems(400, 401) },
         },
       },
-      async (request) => auth.refresh(request.body.refreshToken),
+      async (request) => auth.refresh(request.body.refreshToken, auditContextOf(request)),
     );
 
     app.post(
@@ -76,7 +79,7 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
         },
       },
       async (request, reply) => {
-        await auth.logout(principalOf(request));
+        await auth.logout(principalOf(request), auditContextOf(request));
         return reply.status(204).send();
       },
     );
@@ -128,7 +131,7 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
         },
       },
       async (request, reply) => {
-        await auth.endSession(principalOf(request), request.params.id);
+        await auth.endSession(principalOf(request), request.params.id, auditContextOf(request));
         return reply.status(204).send();
       },
     );

@@ -9,6 +9,8 @@ import {
 } from '../../platform/pagination.js';
 import type { SessionDirectory, SessionRecord } from '../../platform/ports/session-directory.js';
 import type { TokenDenylist, TokenIdentity } from '../../platform/ports/token-denylist.js';
+import { asActor, type AuditContext } from '../audit/audit-context.js';
+import type { AuditLogRepository } from '../audit/audit-log.repository.js';
 import type { UserRepository, UserRow } from '../users/user.repository.js';
 import { toUserView, type UserView } from '../users/user.view.js';
 import { toSessionView, type SessionView } from './auth.schemas.js';
@@ -51,12 +53,14 @@ export class AuthService {
     private readonly denylist: TokenDenylist,
     private readonly directory: SessionDirectory,
     private readonly refreshTtlSeconds: number,
+    private readonly auditLog: AuditLogRepository,
   ) {}
 
   /** Registration always creates a plain `user`; roles are granted by an admin. */
   async register(
     input: { email: string; password: string; name: string },
     client: ClientInfo,
+    audit: AuditContext,
   ): Promise<AuthResult> {
     if (await this.users.findByEmail(input.email)) {
       throw new AppError('EMAIL_TAKEN', 'An account with this email already exists');
@@ -68,24 +72,60 @@ export class AuthService {
       role: 'user',
     });
     if (!user) throw new AppError('EMAIL_TAKEN', 'An account with this email already exists');
-    return this.startSession(user, client);
+    const result = await this.startSession(user, client);
+    await this.auditLog.append({
+      context: asActor(audit, user),
+      action: 'auth.registered',
+      target: { type: 'user', id: user.id },
+      after: { email: user.email, role: user.role },
+    });
+    return result;
   }
 
-  async login(input: { email: string; password: string }, client: ClientInfo): Promise<AuthResult> {
+  async login(
+    input: { email: string; password: string },
+    client: ClientInfo,
+    audit: AuditContext,
+  ): Promise<AuthResult> {
     const user = await this.users.findByEmail(input.email);
     const passwordOk = await this.hasher.verify(input.password, user?.password_hash);
     // Unknown email, wrong password and disabled account get the same answer.
-    if (!user || !passwordOk || user.disabled) throw invalidCredentials();
-    return this.startSession(user, client);
+    if (!user || !passwordOk || user.disabled) {
+      // Nobody is signed in: the attempted email (never the password) says who was tried.
+      await this.auditLog.append({
+        context: { ...audit, actorId: null, actorRole: null },
+        action: 'auth.login_failed',
+        target: user && { type: 'user', id: user.id },
+        after: {
+          email: input.email,
+          reason: !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'disabled',
+        },
+      });
+      throw invalidCredentials();
+    }
+    const result = await this.startSession(user, client);
+    await this.auditLog.append({
+      context: asActor(audit, user),
+      action: 'auth.login',
+      target: { type: 'user', id: user.id },
+      after: { email: user.email },
+    });
+    return result;
   }
 
-  async refresh(refreshToken: string): Promise<AuthResult> {
+  async refresh(refreshToken: string, audit: AuditContext): Promise<AuthResult> {
     const next = newRefreshToken();
     const result = await this.sessions.rotate(hashToken(refreshToken), hashToken(next));
     if (result.outcome === 'invalid') throw unauthenticated('The refresh token is not valid');
     if (result.outcome === 'reused') {
       // A used refresh token presented again means it was copied: end the whole family.
       await this.revokeSession(result.session.user_id, result.session.id, 'refresh token reuse');
+      await this.auditLog.append({
+        context: { ...audit, actorId: result.session.user_id, actorRole: null },
+        action: 'auth.refresh_reused',
+        target: { type: 'session', id: result.session.id },
+        after: { revoked: true },
+      });
       throw unauthenticated('The refresh token was already used; the session has been revoked');
     }
     await this.directory.put(toSessionRecord(result.session));
@@ -100,7 +140,7 @@ export class AuthService {
   }
 
   /** Ends this login at once: its access token and its whole refresh family. */
-  async logout(principal: Principal): Promise<void> {
+  async logout(principal: Principal, audit: AuditContext): Promise<void> {
     const remaining = Math.max(1, principal.expiresAt - Math.floor(Date.now() / 1000));
     await this.sessions.recordRevokedAccessToken(
       principal.jti,
@@ -109,6 +149,11 @@ export class AuthService {
     );
     await this.denylist.revokeToken(principal.userId, principal.jti, remaining);
     await this.revokeSession(principal.userId, principal.sessionId, 'logout');
+    await this.auditLog.append({
+      context: audit,
+      action: 'auth.logout',
+      target: { type: 'session', id: principal.sessionId },
+    });
   }
 
   async me(principal: Principal): Promise<UserView> {
@@ -138,12 +183,17 @@ export class AuthService {
   }
 
   /** Ends one of the caller's logins; ending an already ended one changes nothing. */
-  async endSession(principal: Principal, sessionId: string): Promise<void> {
-    if (sessionId === principal.sessionId) return this.logout(principal);
+  async endSession(principal: Principal, sessionId: string, audit: AuditContext): Promise<void> {
+    if (sessionId === principal.sessionId) return this.logout(principal, audit);
     const session = await this.sessions.findOwned(principal.userId, sessionId);
     if (!session) throw notFound('Session');
     if (session.revoked_at) return;
     await this.revokeSession(principal.userId, session.id, 'ended by user');
+    await this.auditLog.append({
+      context: audit,
+      action: 'auth.session_ended',
+      target: { type: 'session', id: session.id },
+    });
   }
 
   /** Verifies a bearer token; any failure is the same 401 so nothing leaks about why. */

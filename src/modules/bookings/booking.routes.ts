@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
+import { auditContextOf } from '../audit/audit-context.js';
 import { hashRequest, withIdempotency, type IdempotencyStore } from '../../platform/idempotency.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, pageOf } from '../../platform/pagination.js';
@@ -71,8 +72,9 @@ export function bookingRoutes(
               }
             : undefined,
           async () => {
-            if (!async) return { statusCode: 201, body: await bookings.book(actor, input) };
-            const booking = await bookings.bookAsync(actor, input);
+            const audit = auditContextOf(request);
+            if (!async) return { statusCode: 201, body: await bookings.book(actor, input, audit) };
+            const booking = await bookings.bookAsync(actor, input, audit);
             return { statusCode: 202, body: { id: booking.id, status: booking.status } };
           },
         );
@@ -128,7 +130,8 @@ export function bookingRoutes(
           response: { 200: CancelResponse, ...problems(400, 401, 403, 404, 409, 503) },
         },
       },
-      async (request) => bookings.cancel(principalOf(request), request.params.id),
+      async (request) =>
+        bookings.cancel(principalOf(request), request.params.id, auditContextOf(request)),
     );
   };
 }

@@ -3,6 +3,8 @@ import type { DB } from '../../infra/postgres/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/audit-context.js';
+import { recordAudit } from '../audit/audit-log.writer.js';
 import type { HoldReleaser, ReleasedHold } from '../holds/hold-releaser.js';
 import type { HoldRepository } from '../holds/hold.repository.js';
 import type { InventoryRepository } from '../holds/inventory.repository.js';
@@ -26,6 +28,8 @@ export interface BookingSagaPayload {
   chargeId?: string;
   refunded?: boolean;
   failure?: BookingFailure;
+  /** The request that asked for the booking; its outcomes are audited in its name. */
+  audit?: AuditContext;
 }
 
 export interface SagaSettings {
@@ -218,6 +222,22 @@ export class BookingSaga {
       );
       await this.bookings.confirm(trx, bookingId, payload.chargeId!, now);
       await this.holds.setStatus(trx, hold.id, 'converted', now);
+      await recordAudit(trx, {
+        context: payload.audit ?? SYSTEM_AUDIT_CONTEXT,
+        action: 'booking.confirmed',
+        target: { type: 'booking', id: bookingId },
+        before: { status: 'pending' },
+        after: {
+          status: 'confirmed',
+          eventId: payload.eventId,
+          holdId: hold.id,
+          quantity: hold.quantity,
+          seatIds,
+          totalCents: payload.amountCents,
+          currency: payload.currency,
+          chargeId: payload.chargeId,
+        },
+      });
       await writeOutbox(trx, [
         {
           type: 'booking.confirmed',
@@ -283,6 +303,20 @@ export class BookingSaga {
         now,
       );
       await this.announceFailure(trx, bookingId, payload, failure);
+      if (payload.refunded && payload.chargeId) {
+        // Recorded with the compensation that completes it, so each refund has one row.
+        await recordAudit(trx, {
+          context: payload.audit ?? SYSTEM_AUDIT_CONTEXT,
+          action: 'payment.refunded',
+          target: { type: 'booking', id: bookingId },
+          after: {
+            amountCents: payload.amountCents,
+            currency: payload.currency,
+            chargeId: payload.chargeId,
+            reason: failure,
+          },
+        });
+      }
       return this.sagas.update(
         saga.id,
         { step: 'done', status: 'compensated', lockedUntil: null, finishedAt: now },
@@ -323,12 +357,26 @@ export class BookingSaga {
     return next;
   }
 
+  /** The failure's message and audit row, in the transaction that fails the booking. */
   private async announceFailure(
     trx: Kysely<DB>,
     bookingId: string,
     payload: BookingSagaPayload,
     failure: BookingFailure,
   ) {
+    await recordAudit(trx, {
+      context: payload.audit ?? SYSTEM_AUDIT_CONTEXT,
+      action: 'booking.failed',
+      target: { type: 'booking', id: bookingId },
+      before: { status: 'pending' },
+      after: {
+        status: 'failed',
+        failure,
+        eventId: payload.eventId,
+        holdId: payload.holdId,
+        refundCents: payload.refunded ? payload.amountCents : 0,
+      },
+    });
     await writeOutbox(trx, [
       {
         type: 'booking.failed',

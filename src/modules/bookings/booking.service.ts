@@ -6,6 +6,7 @@ import { writeOutbox } from '../../platform/outbox.js';
 import { AppError, forbidden, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import type { AuditContext } from '../audit/audit-context.js';
 import type { Principal } from '../auth/auth.service.js';
 import type { EventRepository } from '../events/event.repository.js';
 import type { HoldReleaser } from '../holds/hold-releaser.js';
@@ -38,8 +39,12 @@ export class BookingService {
    * Books a hold: starts the booking saga and runs it inline. Repeats for the same hold (a
    * retry, a double submit) join the booking already under way instead of paying twice.
    */
-  async book(actor: Principal, input: { holdId: string; token: string }): Promise<BookingView> {
-    const started = await this.start(actor, input, 'inline');
+  async book(
+    actor: Principal,
+    input: { holdId: string; token: string },
+    audit: AuditContext,
+  ): Promise<BookingView> {
+    const started = await this.start(actor, input, audit, 'inline');
     if ('existing' in started) {
       if (!started.existing) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
       return this.outcome(await this.awaitSettled(started.existing.id));
@@ -53,8 +58,12 @@ export class BookingService {
    * picks the saga up from the queue (`saga.start`), so accepting bookings is not limited by
    * how fast the payment provider answers.
    */
-  async bookAsync(actor: Principal, input: { holdId: string; token: string }): Promise<BookingRow> {
-    const started = await this.start(actor, input, 'worker');
+  async bookAsync(
+    actor: Principal,
+    input: { holdId: string; token: string },
+    audit: AuditContext,
+  ): Promise<BookingRow> {
+    const started = await this.start(actor, input, audit, 'worker');
     if ('existing' in started) {
       if (!started.existing) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
       return started.existing;
@@ -79,6 +88,7 @@ export class BookingService {
   private async start(
     actor: Principal,
     input: { holdId: string; token: string },
+    audit: AuditContext,
     runner: 'inline' | 'worker',
   ): Promise<{ existing: BookingRow | undefined } | { booking: BookingRow; saga: SagaRow }> {
     const now = this.clock.now();
@@ -110,6 +120,7 @@ export class BookingService {
         token: input.token,
         amountCents: hold.total_cents,
         currency: hold.currency,
+        audit,
       };
       const saga = await this.sagas.insert(trx, {
         type: BOOKING_SAGA,
@@ -149,6 +160,7 @@ export class BookingService {
   async cancel(
     actor: Principal,
     id: string,
+    audit: AuditContext,
   ): Promise<{ id: string; status: 'cancelled'; refundCents: number }> {
     const booking = await this.bookings.findById(id);
     if (!booking) throw notFound('Booking');
@@ -158,7 +170,7 @@ export class BookingService {
     if (booking.status !== 'confirmed') {
       throw new AppError('INVALID_STATE', `A ${booking.status} booking cannot be cancelled`);
     }
-    const saga = await this.startCancellation(this.db, booking, 'requested', true);
+    const saga = await this.startCancellation(this.db, booking, 'requested', audit, true);
     if (saga) await this.driver.drive(saga);
     const after = await this.awaitSettled(id, 'cancelled');
     if (after.status !== 'cancelled') {
@@ -180,12 +192,12 @@ export class BookingService {
    * confirmed booking. The sagas go to the saga queue with the same commit, so the refunds
    * are spread over the workers instead of running in this request.
    */
-  async cancelEvent(eventId: string): Promise<void> {
+  async cancelEvent(eventId: string, audit: AuditContext): Promise<void> {
     const now = this.clock.now();
     await this.db.transaction().execute(async (trx) => {
       const confirmed = await this.bookings.confirmedOfEvent(trx, eventId);
       for (const booking of confirmed) {
-        const saga = await this.startCancellation(trx, booking, 'event_cancelled', false);
+        const saga = await this.startCancellation(trx, booking, 'event_cancelled', audit, false);
         if (saga) await queueSaga(trx, saga.id, booking.id);
       }
       for (const hold of await this.holds.lockActiveOfEvent(trx, eventId)) {
@@ -198,6 +210,7 @@ export class BookingService {
     executor: Kysely<DB>,
     booking: BookingRow,
     reason: CancellationPayload['reason'],
+    audit: AuditContext,
     ownNow: boolean,
   ): Promise<SagaRow | undefined> {
     const payload: CancellationPayload = {
@@ -207,6 +220,7 @@ export class BookingService {
       chargeId: booking.payment_ref,
       amountCents: booking.total_cents,
       reason,
+      audit,
     };
     return this.sagas.insert(executor, {
       type: CANCELLATION_SAGA,

@@ -3,6 +3,8 @@ import type { DB } from '../../infra/postgres/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/audit-context.js';
+import { recordAudit } from '../audit/audit-log.writer.js';
 import type { InventoryRepository } from '../holds/inventory.repository.js';
 import type { PaymentGateway } from '../payments/payment-gateway.js';
 import type { BookingMetrics } from './booking.metrics.js';
@@ -19,6 +21,8 @@ export interface CancellationPayload {
   amountCents: number;
   reason: 'requested' | 'event_cancelled';
   refunded?: boolean;
+  /** Who asked: the booking's holder, the event's organizer or an admin (or the event's cancel). */
+  audit?: AuditContext;
 }
 
 /**
@@ -75,6 +79,7 @@ export class CancellationSaga {
         );
         await this.bookings.cancelTickets(trx, booking.id);
         await this.bookings.cancel(trx, booking.id, payload.amountCents, now);
+        await this.audit(trx, booking.id, booking.currency, payload);
         await writeOutbox(trx, [
           {
             type: 'booking.cancelled',
@@ -102,5 +107,41 @@ export class CancellationSaga {
     effects.eventIds.add(payload.eventId);
     this.metrics.sagaFinished(CANCELLATION_SAGA, 'cancelled', saga.created_at);
     return done;
+  }
+
+  /** The refund and the cancellation, recorded once: with the transaction that completes them. */
+  private async audit(
+    trx: Kysely<DB>,
+    bookingId: string,
+    currency: string,
+    payload: CancellationPayload,
+  ): Promise<void> {
+    const context = payload.audit ?? SYSTEM_AUDIT_CONTEXT;
+    const target = { type: 'booking', id: bookingId };
+    if (payload.chargeId && payload.amountCents > 0) {
+      await recordAudit(trx, {
+        context,
+        action: 'payment.refunded',
+        target,
+        after: {
+          amountCents: payload.amountCents,
+          currency,
+          chargeId: payload.chargeId,
+          reason: payload.reason,
+        },
+      });
+    }
+    await recordAudit(trx, {
+      context,
+      action: 'booking.cancelled',
+      target,
+      before: { status: 'confirmed' },
+      after: {
+        status: 'cancelled',
+        refundCents: payload.amountCents,
+        reason: payload.reason,
+        eventId: payload.eventId,
+      },
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
+import { changeWith, type AlsoInTransaction } from '../../infra/postgres/also-in-transaction.js';
 import type { DB, EventsTable, EventStatus, SeatStatus } from '../../infra/postgres/schema.js';
 import { escapeLike } from '../users/user.repository.js';
 
@@ -27,8 +28,14 @@ export interface SeatRow {
 export class EventRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
-  insert(event: Insertable<EventsTable>): Promise<EventRow> {
-    return this.db.insertInto('events').values(event).returningAll().executeTakeFirstOrThrow();
+  async insert(
+    event: Insertable<EventsTable>,
+    also?: AlsoInTransaction<EventRow>,
+  ): Promise<EventRow> {
+    const row = await changeWith(this.db, also, (executor) =>
+      executor.insertInto('events').values(event).returningAll().executeTakeFirstOrThrow(),
+    );
+    return row!;
   }
 
   findById(id: string, executor: Kysely<DB> = this.db): Promise<EventRow | undefined> {
@@ -72,6 +79,7 @@ export class EventRepository {
     id: string,
     change: Updateable<EventsTable>,
     options: { capacity?: number; repriceSeats: boolean },
+    also?: AlsoInTransaction<EventRow>,
   ): Promise<EventRow | undefined> {
     const { capacity } = options;
     return this.db.transaction().execute(async (trx) => {
@@ -96,12 +104,13 @@ export class EventRepository {
       if (row && options.repriceSeats && row.seating === 'reserved' && row.status === 'published') {
         await repriceAvailableSeats(trx, row);
       }
+      if (row) await also?.(trx, row);
       return row;
     });
   }
 
   /** draft → published; reserved seating materializes one row per venue seat, atomically. */
-  async publish(id: string): Promise<EventRow | undefined> {
+  async publish(id: string, also?: AlsoInTransaction<EventRow>): Promise<EventRow | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('events')
@@ -121,18 +130,21 @@ export class EventRepository {
           CROSS JOIN LATERAL generate_series(1, r.seat_count) AS n
           WHERE s.venue_id = ${row.venue_id}`.execute(trx);
       }
+      if (row) await also?.(trx, row);
       return row;
     });
   }
 
-  cancel(id: string): Promise<EventRow | undefined> {
-    return this.db
-      .updateTable('events')
-      .set({ status: 'cancelled', cancelled_at: new Date(), updated_at: new Date() })
-      .where('id', '=', id)
-      .where('status', '<>', 'cancelled')
-      .returningAll()
-      .executeTakeFirst();
+  cancel(id: string, also?: AlsoInTransaction<EventRow>): Promise<EventRow | undefined> {
+    return changeWith(this.db, also, (executor) =>
+      executor
+        .updateTable('events')
+        .set({ status: 'cancelled', cancelled_at: new Date(), updated_at: new Date() })
+        .where('id', '=', id)
+        .where('status', '<>', 'cancelled')
+        .returningAll()
+        .executeTakeFirst(),
+    );
   }
 
   seats(eventId: string): Promise<SeatRow[]> {

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { pageOf } from '../../platform/pagination.js';
+import { auditContextOf } from '../audit/audit-context.js';
 import {
   CreateEventBody,
   EventListQuery,
@@ -37,7 +38,9 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
         },
       },
       async (request, reply) =>
-        reply.status(201).send(await events.create(principalOf(request), request.body)),
+        reply
+          .status(201)
+          .send(await events.create(principalOf(request), request.body, auditContextOf(request))),
     );
 
     app.patch(
@@ -53,7 +56,13 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
           response: { 200: EventSchema, ...problems(400, 401, 403, 404, 409) },
         },
       },
-      async (request) => events.update(principalOf(request), request.params.id, request.body),
+      async (request) =>
+        events.update(
+          principalOf(request),
+          request.params.id,
+          request.body,
+          auditContextOf(request),
+        ),
     );
 
     app.post(
@@ -68,7 +77,8 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
           response: { 200: EventSchema, ...problems(401, 403, 404, 409) },
         },
       },
-      async (request) => events.publish(principalOf(request), request.params.id),
+      async (request) =>
+        events.publish(principalOf(request), request.params.id, auditContextOf(request)),
     );
 
     app.post(
@@ -83,7 +93,8 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
           response: { 200: EventSchema, ...problems(401, 403, 404) },
         },
       },
-      async (request) => events.cancel(principalOf(request), request.params.id),
+      async (request) =>
+        events.cancel(principalOf(request), request.params.id, auditContextOf(request)),
     );
 
     app.get(

@@ -3,6 +3,8 @@ import type { EventsTable, EventStatus } from '../../infra/postgres/schema.js';
 import type { ReadCache } from '../../platform/cache.js';
 import { AppError, forbidden, notFound, type FieldError } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
+import type { AuditContext } from '../audit/audit-context.js';
+import { changedFields, recordAudit } from '../audit/audit-log.writer.js';
 import type { Principal } from '../auth/auth.service.js';
 import type { VenueRepository } from '../venues/venue.repository.js';
 import { EventCacheKeys } from './event.cache-keys.js';
@@ -26,10 +28,13 @@ export class EventService {
     private readonly venues: VenueRepository,
     private readonly cache: ReadCache,
     /** Refunds and releases what the event had sold and held (the booking module). */
-    private readonly onCancelled: (eventId: string) => Promise<void> = async () => undefined,
+    private readonly onCancelled: (
+      eventId: string,
+      audit: AuditContext,
+    ) => Promise<void> = async () => undefined,
   ) {}
 
-  async create(actor: Principal, input: CreateEventInput): Promise<EventView> {
+  async create(actor: Principal, input: CreateEventInput, audit: AuditContext): Promise<EventView> {
     const startsAt = new Date(input.startsAt);
     if (startsAt.getTime() <= Date.now()) {
       throw invalid('startsAt', 'must be in the future');
@@ -63,29 +68,43 @@ export class EventService {
       salesStartAt: input.salesStartAt ?? null,
       salesEndAt: input.salesEndAt ?? null,
     });
-    const row = await this.events.insert({
-      organizer_id: actor.userId,
-      venue_id: input.venueId ?? null,
-      name: input.name,
-      description: input.description,
-      city,
-      starts_at: input.startsAt,
-      ends_at: input.endsAt,
-      seating: input.seating,
-      price_cents: input.priceCents,
-      currency: input.currency,
-      section_prices: JSON.stringify(input.sectionPrices ?? {}),
-      max_tickets_per_user: input.maxTicketsPerUser,
-      sales_start_at: input.salesStartAt ?? null,
-      sales_end_at: input.salesEndAt ?? null,
-      capacity,
-      available: capacity,
-    });
+    const row = await this.events.insert(
+      {
+        organizer_id: actor.userId,
+        venue_id: input.venueId ?? null,
+        name: input.name,
+        description: input.description,
+        city,
+        starts_at: input.startsAt,
+        ends_at: input.endsAt,
+        seating: input.seating,
+        price_cents: input.priceCents,
+        currency: input.currency,
+        section_prices: JSON.stringify(input.sectionPrices ?? {}),
+        max_tickets_per_user: input.maxTicketsPerUser,
+        sales_start_at: input.salesStartAt ?? null,
+        sales_end_at: input.salesEndAt ?? null,
+        capacity,
+        available: capacity,
+      },
+      (trx, created) =>
+        recordAudit(trx, {
+          context: audit,
+          action: 'event.created',
+          target: { type: 'event', id: created.id },
+          after: auditedFields(created),
+        }),
+    );
     // A draft appears in no cached (public) listing, so nothing is invalidated here.
     return toEventView(row);
   }
 
-  async update(actor: Principal, id: string, input: UpdateEventInput): Promise<EventView> {
+  async update(
+    actor: Principal,
+    id: string,
+    input: UpdateEventInput,
+    audit: AuditContext,
+  ): Promise<EventView> {
     const current = await this.ownedEvent(actor, id);
     if (current.status === 'cancelled') {
       throw new AppError('INVALID_STATE', 'A cancelled event cannot be changed');
@@ -122,10 +141,22 @@ export class EventService {
       sales_start_at: input.salesStartAt,
       sales_end_at: input.salesEndAt,
     };
-    const row = await this.events.update(id, withoutUndefined(change), {
-      capacity: input.capacity,
-      repriceSeats: input.priceCents !== undefined || input.sectionPrices !== undefined,
-    });
+    const row = await this.events.update(
+      id,
+      withoutUndefined(change),
+      {
+        capacity: input.capacity,
+        repriceSeats: input.priceCents !== undefined || input.sectionPrices !== undefined,
+      },
+      // `before` is the event as read just before the change.
+      (trx, updated) =>
+        recordAudit(trx, {
+          context: audit,
+          action: 'event.updated',
+          target: { type: 'event', id },
+          ...changedFields(auditedFields(current), auditedFields(updated)),
+        }),
+    );
     if (!row) {
       const now = await this.events.findById(id);
       if (now?.status === 'cancelled') {
@@ -140,7 +171,7 @@ export class EventService {
     return toEventView(row);
   }
 
-  async publish(actor: Principal, id: string): Promise<EventView> {
+  async publish(actor: Principal, id: string, audit: AuditContext): Promise<EventView> {
     const current = await this.ownedEvent(actor, id);
     if (current.status !== 'draft') {
       throw new AppError(
@@ -151,19 +182,36 @@ export class EventService {
     if (current.starts_at.getTime() <= Date.now()) {
       throw new AppError('INVALID_STATE', 'An event that has already started cannot be published');
     }
-    const row = await this.events.publish(id);
+    const row = await this.events.publish(id, (trx, published) =>
+      recordAudit(trx, {
+        context: audit,
+        action: 'event.published',
+        target: { type: 'event', id },
+        before: { status: current.status },
+        after: { status: published.status, capacity: published.capacity },
+      }),
+    );
     if (!row) throw new AppError('INVALID_STATE', 'The event was published or cancelled meanwhile');
     await this.cache.invalidate(EventCacheKeys.forEvent(id));
     return toEventView(row);
   }
 
   /** Cancelling twice is harmless: the second call returns the cancelled event. */
-  async cancel(actor: Principal, id: string): Promise<EventView> {
+  async cancel(actor: Principal, id: string, audit: AuditContext): Promise<EventView> {
     const current = await this.ownedEvent(actor, id);
     if (current.status === 'cancelled') return toEventView(current);
-    const row = (await this.events.cancel(id)) ?? (await this.events.findById(id));
+    const cancelled = await this.events.cancel(id, (trx, row) =>
+      recordAudit(trx, {
+        context: audit,
+        action: 'event.cancelled',
+        target: { type: 'event', id },
+        before: { status: current.status },
+        after: { status: row.status, sold: row.sold, held: row.held },
+      }),
+    );
+    const row = cancelled ?? (await this.events.findById(id));
     if (!row) throw notFound('Event');
-    await this.onCancelled(id);
+    await this.onCancelled(id, audit);
     await this.cache.invalidate(EventCacheKeys.forEvent(id));
     return toEventView(row);
   }
@@ -229,7 +277,7 @@ export class EventService {
   }
 
   /** The event if the actor may change it: its organizer or an admin. */
-  private async ownedEvent(actor: Principal, id: string): Promise<EventRow> {
+  async ownedEvent(actor: Principal, id: string): Promise<EventRow> {
     const row = await this.events.findById(id);
     if (!row) throw notFound('Event');
     if (actor.role === 'admin' || row.organizer_id === actor.userId) return row;
@@ -254,6 +302,22 @@ export class EventService {
       });
     }
   }
+}
+
+/** What the audit log keeps of an event: its terms, not its moving counters or timestamps. */
+function auditedFields(row: EventRow): Record<string, unknown> {
+  const {
+    id: _id,
+    available: _available,
+    held: _held,
+    sold: _sold,
+    createdAt: _createdAt,
+    updatedAt: _updatedAt,
+    publishedAt: _publishedAt,
+    cancelledAt: _cancelledAt,
+    ...terms
+  } = toEventView(row);
+  return terms;
 }
 
 function canSee(viewer: Principal | undefined, event: EventView): boolean {

@@ -4,6 +4,7 @@ import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { hashRequest, withIdempotency, type IdempotencyStore } from '../../platform/idempotency.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { CreateHoldBody, HoldSchema, IdempotencyKeyHeader, type HoldView } from './hold.schemas.js';
+import { auditContextOf } from '../audit/audit-context.js';
 import type { HoldService } from './hold.service.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
@@ -47,7 +48,13 @@ export function holdRoutes(
             : undefined,
           async (completeInTransaction) => ({
             statusCode: 201,
-            body: await holds.create(actor, request.params.id, request.body, completeInTransaction),
+            body: await holds.create(
+              actor,
+              request.params.id,
+              request.body,
+              auditContextOf(request),
+              completeInTransaction,
+            ),
           }),
         );
         // Errors are thrown (and replayed as errors), so a result is always the 201.
@@ -68,7 +75,7 @@ export function holdRoutes(
         },
       },
       async (request, reply) => {
-        await holds.release(principalOf(request), request.params.id);
+        await holds.release(principalOf(request), request.params.id, auditContextOf(request));
         return reply.status(204).send();
       },
     );

@@ -8,6 +8,8 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import type { InventoryGate } from '../../platform/ports/inventory-gate.js';
 import { withSpan } from '../../platform/telemetry.js';
+import type { AuditContext } from '../audit/audit-context.js';
+import { recordAudit } from '../audit/audit-log.writer.js';
 import type { Principal } from '../auth/auth.service.js';
 import { EventCacheKeys } from '../events/event.cache-keys.js';
 import type { EventRepository, EventRow } from '../events/event.repository.js';
@@ -47,6 +49,7 @@ export class HoldService {
     actor: Principal,
     eventId: string,
     input: CreateHoldInput,
+    audit: AuditContext,
     completeInTransaction?: CompleteInTransaction,
   ): Promise<HoldView> {
     const quantity = 'seatIds' in input ? input.seatIds.length : input.quantity;
@@ -65,6 +68,19 @@ export class HoldService {
     try {
       const result = await this.db.transaction().execute(async (trx) => {
         const held = await this.holdInTransaction(trx, actor, eventId, input);
+        await recordAudit(trx, {
+          context: audit,
+          action: 'hold.created',
+          target: { type: 'hold', id: held.view.id },
+          after: {
+            eventId,
+            seatIds: held.view.seatIds,
+            quantity: held.view.quantity,
+            totalCents: held.view.totalCents,
+            currency: held.view.currency,
+            expiresAt: held.view.expiresAt,
+          },
+        });
         await completeInTransaction?.(trx, { statusCode: 201, body: held.view });
         return held;
       });
@@ -83,7 +99,7 @@ export class HoldService {
   }
 
   /** The holder gives the hold up; its seats are available at once. */
-  async release(actor: Principal, holdId: string): Promise<void> {
+  async release(actor: Principal, holdId: string, audit: AuditContext): Promise<void> {
     const released = await this.db.transaction().execute(async (trx) => {
       const hold = await this.holds.findById(trx, holdId);
       if (!hold || (hold.user_id !== actor.userId && actor.role !== 'admin'))
@@ -95,7 +111,15 @@ export class HoldService {
           `The hold is ${hold.status === 'active' ? 'changing' : hold.status}`,
         );
       }
-      return this.releaser.release(trx, locked, 'released', this.clock.now());
+      const released = await this.releaser.release(trx, locked, 'released', this.clock.now());
+      await recordAudit(trx, {
+        context: audit,
+        action: 'hold.released',
+        target: { type: 'hold', id: holdId },
+        before: { status: locked.status },
+        after: { status: 'released', eventId: locked.event_id, quantity: locked.quantity },
+      });
+      return released;
     });
     await this.afterRelease([released]);
   }

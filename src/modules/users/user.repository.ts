@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { changeWith, type AlsoInTransaction } from '../../infra/postgres/also-in-transaction.js';
 import type { DB, UserRole, UsersTable } from '../../infra/postgres/schema.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -71,18 +72,21 @@ export class UserRepository {
   update(
     id: string,
     change: { role?: UserRole; disabled?: boolean; bumpTokenEpoch: boolean },
+    also?: AlsoInTransaction<UserRow>,
   ): Promise<UserRow | undefined> {
-    return this.db
-      .updateTable('users')
-      .set((eb) => ({
-        ...(change.role !== undefined ? { role: change.role } : {}),
-        ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
-        token_epoch: change.bumpTokenEpoch ? eb('token_epoch', '+', 1) : eb.ref('token_epoch'),
-        updated_at: new Date(),
-      }))
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
+    return changeWith(this.db, also, (executor) =>
+      executor
+        .updateTable('users')
+        .set((eb) => ({
+          ...(change.role !== undefined ? { role: change.role } : {}),
+          ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
+          token_epoch: change.bumpTokenEpoch ? eb('token_epoch', '+', 1) : eb.ref('token_epoch'),
+          updated_at: new Date(),
+        }))
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst(),
+    );
   }
 
   /** Users whose older tokens are void (for rebuilding the denylist cache). */

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import type { AlsoInTransaction } from '../../infra/postgres/also-in-transaction.js';
 import type { DB, VenuesTable } from '../../infra/postgres/schema.js';
 import type { VenueLayoutView } from './venue.schemas.js';
 
@@ -11,6 +12,7 @@ export class VenueRepository {
   async insert(
     venue: Omit<VenueRow, 'id' | 'created_at'>,
     layout: VenueLayoutView,
+    also?: AlsoInTransaction<VenueRow>,
   ): Promise<VenueRow> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
@@ -32,6 +34,7 @@ export class VenueRepository {
         })),
       );
       await trx.insertInto('venue_rows').values(rows).execute();
+      await also?.(trx, row);
       return row;
     });
   }

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, pageOf } from '../../platform/pagination.js';
+import { auditContextOf } from '../audit/audit-context.js';
 import { CreateVenueBody, VenueDetail, VenueSummary } from './venue.schemas.js';
 import type { VenueService } from './venue.service.js';
 
@@ -23,7 +24,9 @@ export function venueRoutes(venues: VenueService, guards: AuthGuards): FastifyPl
         },
       },
       async (request, reply) =>
-        reply.status(201).send(await venues.create(principalOf(request), request.body)),
+        reply
+          .status(201)
+          .send(await venues.create(principalOf(request), request.body, auditContextOf(request))),
     );
 
     app.get(

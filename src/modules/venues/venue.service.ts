@@ -1,5 +1,7 @@
 import { AppError, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
+import type { AuditContext } from '../audit/audit-context.js';
+import { recordAudit } from '../audit/audit-log.writer.js';
 import type { Principal } from '../auth/auth.service.js';
 import type { VenueRepository, VenueRow } from './venue.repository.js';
 import {
@@ -12,7 +14,11 @@ import {
 export class VenueService {
   constructor(private readonly venues: VenueRepository) {}
 
-  async create(actor: Principal, input: CreateVenueInput): Promise<VenueDetailView> {
+  async create(
+    actor: Principal,
+    input: CreateVenueInput,
+    audit: AuditContext,
+  ): Promise<VenueDetailView> {
     assertValidTimezone(input.timezone);
     assertUniqueNames(input);
     const capacity = input.sections.reduce(
@@ -36,6 +42,19 @@ export class VenueService {
         capacity,
       },
       input.sections.map((s) => ({ name: s.name, rows: s.rows })),
+      (trx, venue) =>
+        recordAudit(trx, {
+          context: audit,
+          action: 'venue.created',
+          target: { type: 'venue', id: venue.id },
+          after: {
+            name: venue.name,
+            city: venue.city,
+            timezone: venue.timezone,
+            capacity: venue.capacity,
+            sections: input.sections.length,
+          },
+        }),
     );
     return { ...toSummary(row), sections: input.sections };
   }
