@@ -12,6 +12,7 @@ import { LiveHub } from './modules/realtime/live-hub.js';
 import { liveUpdateConsumer } from './modules/realtime/live-update.consumer.js';
 import type { Clock } from './platform/clock.js';
 import { createMessageBus } from './platform/messaging/create-bus.js';
+import { registerMessagingMetrics } from './platform/messaging/messaging-metrics.js';
 import { OutboxRelay } from './platform/messaging/outbox-relay.js';
 import type { PubSub } from './platform/ports/cache-store.js';
 import type { ConsumerSpec, MessageBus } from './platform/ports/message-bus.js';
@@ -86,6 +87,12 @@ export function createAsyncModule(input: {
     liveUpdateConsumer({ db: database.db, hub }),
     sagaWorkerConsumer(input.booking.bookings, database.db),
   ].map(tracedConsumer);
+  registerMessagingMetrics({
+    registry: input.registry,
+    db: database.db,
+    bus,
+    consumers: () => consumers.map((c) => c.name),
+  });
   let started: ProcessRoles = { api: false, workers: false };
 
   return {

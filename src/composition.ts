@@ -24,6 +24,7 @@ import { VenueRepository } from './modules/venues/venue.repository.js';
 import { VenueService } from './modules/venues/venue.service.js';
 import { createAsyncModule, type AsyncModule, type ProcessRoles } from './async-composition.js';
 import { createBookingModule, type BookingModule } from './modules/bookings/booking.module.js';
+import { paymentHealthCheck } from './modules/payments/payment-health.js';
 import type { PaymentGateway } from './modules/payments/payment-gateway.js';
 import { MemoryInventoryGate } from './infra/memory/memory-inventory-gate.js';
 import { RedisInventoryGate } from './infra/redis/redis-inventory-gate.js';
@@ -180,9 +181,11 @@ export async function createDependencies(
     infra.pubsub,
     {
       localTtlMs: config.localCacheTtlMs,
-      sharedTtlSeconds: config.cacheTtlSeconds,
+      // Without Redis there is no shared level (nor shared hits and misses to count).
+      sharedTtlSeconds: config.redisUrl || config.redisClusterNodes ? config.cacheTtlSeconds : 0,
     },
     (error) => logger.warn({ err: error }, 'shared cache unavailable; reading through'),
+    metrics.registry,
   );
   await cache.start();
   // The denylist is a cache of PostgreSQL's revocations: fill it now, and again whenever
@@ -233,7 +236,13 @@ export async function createDependencies(
           void (await database.db.selectFrom('users').select('id').limit(1).execute()),
       },
       ...infra.checks,
-      ...booking.healthChecks,
+      ...(config.amqpUrl
+        ? [{ name: 'rabbitmq', required: true, check: () => messaging.bus.assertReachable() }]
+        : []),
+      // Reported from the breaker's state: half-open is degraded, not healthy.
+      ...booking.healthChecks.filter((c) => c.name !== 'payments'),
+      paymentHealthCheck(booking.payments),
+      ...messaging.notifications.healthChecks,
     ],
     services: {
       auth,

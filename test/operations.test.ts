@@ -36,6 +36,7 @@ describe('GET /health/ready', () => {
     const body = response.json<{ status: string; checks: Record<string, CheckReport> }>();
     expect(body.status).toBe('ready');
     const expected = usingRedis ? ['database', 'redis'] : ['database'];
+    if (process.env.AMQP_URL) expected.push('rabbitmq');
     // The payment provider is reported but optional: its circuit being open degrades, not stops.
     expect(Object.keys(body.checks).sort()).toEqual([...expected, 'payments'].sort());
     expect(body.checks.payments).toMatchObject({ required: false, status: 'healthy' });

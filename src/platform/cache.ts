@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CacheStore, PubSub } from './ports/cache-store.js';
 
 const INVALIDATION_CHANNEL = 'cache-invalidate';
@@ -24,6 +25,8 @@ export interface ReadCacheOptions {
 export class ReadCache {
   private readonly local: LRUCache<string, string>;
   private readonly instanceId = randomUUID();
+  private readonly requests: Counter<'level' | 'result'> | undefined;
+  /** Reads answered from either level, and reads that had to load. */
   hits = 0;
   misses = 0;
 
@@ -32,10 +35,30 @@ export class ReadCache {
     private readonly pubsub: PubSub,
     private readonly options: ReadCacheOptions,
     private readonly onError: (error: unknown) => void = () => undefined,
+    registry?: Registry,
   ) {
     this.local = new LRUCache({
       max: options.maxLocalEntries ?? 5000,
       ttl: Math.max(1, options.localTtlMs),
+    });
+    if (!registry) return;
+    this.requests = new Counter({
+      name: 'cache_requests_total',
+      help: 'Catalog cache lookups by level (local, shared) and result (hit, miss)',
+      labelNames: ['level', 'result'],
+      registers: [registry],
+    });
+    const ratio = () => {
+      const total = this.hits + this.misses;
+      return total === 0 ? 0 : this.hits / total;
+    };
+    new Gauge({
+      name: 'cache_hit_ratio',
+      help: 'Catalog reads answered by either cache level over all reads since start (0 when none)',
+      registers: [registry],
+      collect() {
+        this.set(ratio());
+      },
     });
   }
 
@@ -52,12 +75,14 @@ export class ReadCache {
     const enabled = this.options.localTtlMs > 0 || this.options.sharedTtlSeconds > 0;
     if (!enabled) return load();
     const localKey = localKeyOf(id);
-    const local = this.local.get(localKey);
+    const local = this.options.localTtlMs > 0 ? this.local.get(localKey) : undefined;
+    if (this.options.localTtlMs > 0) this.count('local', local !== undefined);
     if (local !== undefined) {
       this.hits++;
       return local;
     }
     const shared = await this.readShared(id);
+    if (this.options.sharedTtlSeconds > 0) this.count('shared', shared !== null);
     if (shared !== null) {
       this.hits++;
       if (this.options.localTtlMs > 0) this.local.set(localKey, shared);
@@ -86,6 +111,10 @@ export class ReadCache {
     } catch (error) {
       this.onError(error);
     }
+  }
+
+  private count(level: 'local' | 'shared', hit: boolean): void {
+    this.requests?.inc({ level, result: hit ? 'hit' : 'miss' });
   }
 
   private dropLocal(entries: CacheKey[]): void {

@@ -4,7 +4,8 @@ export interface DependencyCheck {
   name: string;
   /** A required dependency being down makes the instance not ready. */
   required: boolean;
-  check(): Promise<void>;
+  /** Throws when the dependency is down; may answer 'degraded' when it works only in part. */
+  check(): Promise<void | 'degraded'>;
 }
 
 type DependencyState = 'healthy' | 'degraded' | 'down';
@@ -23,15 +24,15 @@ async function probe(dependency: DependencyCheck): Promise<DependencyReport> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    const answer = await Promise.race([
       dependency.check(),
-      new Promise((_, reject) => {
+      new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
       }),
     ]);
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
     return {
-      status: latencyMs > SLOW_MS ? 'degraded' : 'healthy',
+      status: answer === 'degraded' || latencyMs > SLOW_MS ? 'degraded' : 'healthy',
       required: dependency.required,
       latencyMs,
     };

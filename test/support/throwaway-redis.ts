@@ -18,9 +18,12 @@ export interface ThrowawayRedis {
   stop(): Promise<void>;
 }
 
-/** A private redis-server for tests that stop Redis: the shared one is never touched. */
-export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
-  const port = await freePort();
+/**
+ * A private redis-server for tests that stop Redis: the shared one is never touched. Pass the
+ * port of one that was stopped to bring it back where its clients reconnect.
+ */
+export async function startThrowawayRedis(port?: number): Promise<ThrowawayRedis> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -15,6 +15,8 @@ import type {
 export class MemoryMessageBus implements MessageBus {
   private readonly consumers: ConsumerSpec[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Deliveries scheduled and not yet handed to each consumer (retry waits included). */
+  private readonly pending = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -40,10 +42,23 @@ export class MemoryMessageBus implements MessageBus {
     this.deliver(spec, message, 1, 0);
   }
 
+  async assertReachable(): Promise<void> {
+    // Delivered within this process: there is nothing to reach.
+  }
+
+  async queueDepth(consumer: string): Promise<number> {
+    return this.pending.get(consumer) ?? 0;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.pending.clear();
+  }
+
+  private count(consumer: string, change: 1 | -1): void {
+    this.pending.set(consumer, (this.pending.get(consumer) ?? 0) + change);
   }
 
   // Delivery is always asynchronous: a publisher's transaction is never inside a handler.
@@ -54,9 +69,11 @@ export class MemoryMessageBus implements MessageBus {
     delayMs: number,
   ): void {
     if (this.closed) return;
+    this.count(consumer.name, 1);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (this.closed) return;
+      this.count(consumer.name, -1);
       consumer.handle(message).catch(async (error: unknown) => {
         const text = error instanceof Error ? error.message : String(error);
         if (attempt >= this.retry.maxAttempts) {

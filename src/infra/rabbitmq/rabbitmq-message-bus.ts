@@ -85,6 +85,27 @@ export class RabbitMessageBus implements MessageBus {
     await channel.waitForConfirms();
   }
 
+  async assertReachable(): Promise<void> {
+    if (this.closed) throw new Error('RabbitMQ bus is closed');
+    // The connection is dropped (and reconnected in the background) when the broker goes away;
+    // between connections this tries one now, so a health check sees the broker as it is.
+    await this.ensureConnected();
+  }
+
+  /** Messages ready in the consumer's queue (own channel: a missing queue would close it). */
+  async queueDepth(consumer: string): Promise<number> {
+    if (this.closed) throw new Error('RabbitMQ bus is closed');
+    await this.ensureConnected();
+    if (!this.connection) throw new Error('RabbitMQ is not connected');
+    const channel = await this.connection.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return (await channel.checkQueue(this.queueOf(consumer))).messageCount;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     // Short-lived topologies (tests) leave no exchange behind; their queues expire by themselves.
@@ -115,6 +136,11 @@ export class RabbitMessageBus implements MessageBus {
 
   private async connect(): Promise<void> {
     const connection = await amqp.connect(this.settings.url);
+    if (this.closed) {
+      // close() ran while this connection was being made (a health check or scrape asked).
+      await connection.close().catch(() => undefined);
+      throw new Error('RabbitMQ bus is closed');
+    }
     connection.on('error', (error: unknown) =>
       this.logger.warn({ err: error }, 'RabbitMQ connection error'),
     );

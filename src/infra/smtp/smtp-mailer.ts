@@ -21,6 +21,11 @@ export class SmtpMailer implements Mailer {
     });
   }
 
+  /** Connects and greets the server (and logs in, given credentials); throws when it cannot. */
+  async verify(): Promise<void> {
+    await this.transport.verify();
+  }
+
   async close(): Promise<void> {
     this.transport.close();
   }

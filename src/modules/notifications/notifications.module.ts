@@ -4,7 +4,7 @@ import { SmtpMailer } from '../../infra/smtp/smtp-mailer.js';
 import type { DB } from '../../infra/postgres/schema.js';
 import { BackgroundLoop } from '../../platform/background-loop.js';
 import type { Clock } from '../../platform/clock.js';
-import type { Mailer } from '../../platform/ports/mailer.js';
+import type { DependencyCheck } from '../../platform/health.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
 import { EmailSender } from './email-sender.js';
 import { notificationConsumer } from './notification.consumer.js';
@@ -16,6 +16,8 @@ export interface NotificationsModule {
   /** Present when SMTP_URL is set. */
   emailSender?: EmailSender;
   loops: BackgroundLoop[];
+  /** The SMTP server, when SMTP_URL is set; not required (emails wait in their table). */
+  healthChecks: DependencyCheck[];
   close(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export function createNotificationsModule(input: {
   logger: Logger;
 }): NotificationsModule {
   const repository = new NotificationRepository(input.db);
-  const mailer: Mailer | undefined = input.smtpUrl
+  const mailer: SmtpMailer | undefined = input.smtpUrl
     ? new SmtpMailer(input.smtpUrl, input.smtpFrom)
     : undefined;
   const emailSender = mailer
@@ -57,6 +59,7 @@ export function createNotificationsModule(input: {
           ),
         ]
       : [],
+    healthChecks: mailer ? [{ name: 'smtp', required: false, check: () => mailer.verify() }] : [],
     close: async () => mailer?.close(),
   };
 }

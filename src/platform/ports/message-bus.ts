@@ -32,6 +32,13 @@ export interface MessageBus {
   consume(spec: ConsumerSpec): Promise<void>;
   /** Puts a message straight back on one consumer's queue (dead-letter retry). */
   requeue(consumer: string, message: BusMessage): Promise<void>;
+  /**
+   * Throws when the broker cannot be reached now (connecting first if the bus is between
+   * connections); the in-process bus is always reachable. For health checks.
+   */
+  assertReachable(): Promise<void>;
+  /** Messages waiting for one consumer (RabbitMQ: ready in its queue); for metrics. */
+  queueDepth(consumer: string): Promise<number>;
   close(): Promise<void>;
 }
 
