@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Dependencies } from './composition.js';
 import { userAdminRoutes } from './modules/admin/user-admin.routes.js';
 import { auditLogRoutes } from './modules/audit/audit-log.routes.js';
+import { analyticsRoutes } from './modules/analytics/analytics.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import websocket from '@fastify/websocket';
 import { deadLetterRoutes } from './modules/admin/dead-letter.routes.js';
@@ -125,6 +126,14 @@ export async function buildApp(
       await api.register(sagaAdminRoutes(booking.sagas, guards));
       await api.register(deadLetterRoutes(deps.database.db, messaging.bus, guards));
       await api.register(notificationRoutes(messaging.notifications.repository, guards));
+      await api.register(
+        analyticsRoutes({
+          analytics: services.analytics,
+          events: services.events,
+          readDb: deps.readDb,
+          guards,
+        }),
+      );
       registerLiveRoutes(api, services.events, messaging.hub);
     },
     { prefix: API_PREFIX },

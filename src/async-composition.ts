@@ -3,6 +3,8 @@ import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import type { Database } from './infra/postgres/database.js';
 import type { BookingModule } from './modules/bookings/booking.module.js';
+import { analyticsConsumer } from './modules/analytics/analytics.consumer.js';
+import { AnalyticsRepository } from './modules/analytics/analytics.repository.js';
 import { sagaWorkerConsumer } from './modules/bookings/saga-worker.consumer.js';
 import {
   createNotificationsModule,
@@ -86,6 +88,7 @@ export function createAsyncModule(input: {
     notifications.consumer,
     liveUpdateConsumer({ db: database.db, hub }),
     sagaWorkerConsumer(input.booking.bookings, database.db),
+    analyticsConsumer({ db: database.db, analytics: new AnalyticsRepository(database.db) }),
   ].map(tracedConsumer);
   registerMessagingMetrics({
     registry: input.registry,

@@ -1,6 +1,8 @@
+import type { Kysely } from 'kysely';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openEmbedded, connectPostgres, type Database } from './infra/postgres/database.js';
+import type { DB } from './infra/postgres/schema.js';
 import { MemoryPubSub, NoSharedCache } from './infra/memory/memory-cache-store.js';
 import { MemoryRateLimitStore } from './infra/memory/memory-rate-limit-store.js';
 import { MemorySessionDirectory } from './infra/memory/memory-session-directory.js';
@@ -13,6 +15,8 @@ import { RedisTokenDenylist } from './infra/redis/redis-token-denylist.js';
 import { UserAdminService } from './modules/admin/user-admin.service.js';
 import { AuditLogRepository } from './modules/audit/audit-log.repository.js';
 import { AuditLogService } from './modules/audit/audit-log.service.js';
+import { AnalyticsRepository } from './modules/analytics/analytics.repository.js';
+import { AnalyticsService } from './modules/analytics/analytics.service.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { PasswordHasher } from './modules/auth/password-hasher.js';
 import { SessionRepository } from './modules/auth/session.repository.js';
@@ -56,9 +60,12 @@ export interface Dependencies {
     auth: AuthService;
     userAdmin: UserAdminService;
     auditLog: AuditLogService;
+    analytics: AnalyticsService;
     venues: VenueService;
     events: EventService;
   };
+  /** Catalog and analytics reads: the replica (DATABASE_READ_URL) or the primary. */
+  readDb: Kysely<DB>;
   booking: BookingModule;
   messaging: AsyncModule;
   /**
@@ -158,6 +165,11 @@ export async function createDependencies(
     redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken'],
   });
   const infra = infrastructure(config, options.redisNamespace ?? 'evently:');
+  // Catalog and analytics reads may go to a replica; nothing that decides a booking does.
+  const replica = config.databaseReadUrl
+    ? connectPostgres(config.databaseReadUrl, config.databasePoolSize)
+    : undefined;
+  const readDb = replica?.db ?? database.db;
   const users = new UserRepository(database.db);
   const hasher = new PasswordHasher(config.bcryptCost);
   const auditLog = new AuditLogRepository(database.db);
@@ -173,7 +185,7 @@ export async function createDependencies(
     auditLog,
   );
   const venueRepository = new VenueRepository(database.db);
-  const eventRepository = new EventRepository(database.db);
+  const eventRepository = new EventRepository(database.db, readDb);
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   const cache = new ReadCache(
@@ -204,6 +216,9 @@ export async function createDependencies(
     paymentGateway: options.paymentGateway,
   });
 
+  const events = new EventService(eventRepository, venueRepository, cache, (eventId, audit) =>
+    booking.bookings.cancelEvent(eventId, audit),
+  );
   const namespace = options.redisNamespace ?? 'evently:';
   const messaging = createAsyncModule({
     config,
@@ -249,14 +264,15 @@ export async function createDependencies(
       userAdmin: new UserAdminService(users, auth, hasher),
       auditLog: new AuditLogService(auditLog),
       venues: new VenueService(venueRepository),
-      events: new EventService(eventRepository, venueRepository, cache, (eventId, audit) =>
-        booking.bookings.cancelEvent(eventId, audit),
-      ),
+      events,
+      analytics: new AnalyticsService(new AnalyticsRepository(readDb), events, clock),
     },
+    readDb,
     start: (roles) => messaging.start(roles),
     async close() {
       await messaging.stop();
       await infra.close();
+      await replica?.close();
       await database.close();
     },
   };

@@ -26,6 +26,7 @@ const EnvSchema = Type.Object({
   DATA_DIR: Type.String({ minLength: 1 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_SIZE: Int(1, 500),
+  DATABASE_READ_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_CLUSTER_NODES: Type.Optional(
     Type.String({ pattern: '^[^,:\\s]+:\\d+(,[^,:\\s]+:\\d+)*$' }),
@@ -160,6 +161,8 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   databasePoolSize: number;
+  /** A replica for catalog and analytics reads; never for what decides a booking. */
+  databaseReadUrl?: string;
   redisUrl?: string;
   redisClusterNodes?: string[];
   amqpUrl?: string;
@@ -230,6 +233,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration: ADMIN_EMAIL and ADMIN_PASSWORD go together');
   }
+  if (env.DATABASE_READ_URL && !env.DATABASE_URL) {
+    // A replica of the embedded database cannot exist.
+    throw new ConfigError('Invalid configuration: DATABASE_READ_URL needs DATABASE_URL');
+  }
   return {
     env: env.NODE_ENV,
     port: env.PORT,
@@ -238,6 +245,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    databaseReadUrl: env.DATABASE_READ_URL,
     redisUrl: env.REDIS_URL,
     redisClusterNodes: env.REDIS_CLUSTER_NODES?.split(','),
     amqpUrl: env.AMQP_URL,

@@ -26,7 +26,14 @@ export interface SeatRow {
 }
 
 export class EventRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  /**
+   * @param readDb where listings and seat maps are read: a replica when one is configured
+   *   (they may lag it a little); everything else, and whatever decides a booking, reads `db`.
+   */
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly readDb: Kysely<DB> = db,
+  ) {}
 
   async insert(
     event: Insertable<EventsTable>,
@@ -43,7 +50,10 @@ export class EventRepository {
   }
 
   async list(options: EventListOptions): Promise<{ rows: EventRow[]; hasMore: boolean }> {
-    let query = this.db.selectFrom('events').selectAll().where('status', 'in', options.statuses);
+    let query = this.readDb
+      .selectFrom('events')
+      .selectAll()
+      .where('status', 'in', options.statuses);
     if (options.organizerId) query = query.where('organizer_id', '=', options.organizerId);
     if (options.q) {
       const pattern = `%${escapeLike(options.q)}%`;
@@ -148,7 +158,7 @@ export class EventRepository {
   }
 
   seats(eventId: string): Promise<SeatRow[]> {
-    return this.db
+    return this.readDb
       .selectFrom('event_seats')
       .select(['id', 'section', 'row_label', 'number', 'status', 'price_cents'])
       .where('event_id', '=', eventId)
