@@ -28,7 +28,6 @@ import { VenueRepository } from './modules/venues/venue.repository.js';
 import { VenueService } from './modules/venues/venue.service.js';
 import { createAsyncModule, type AsyncModule, type ProcessRoles } from './async-composition.js';
 import { createBookingModule, type BookingModule } from './modules/bookings/booking.module.js';
-import { paymentHealthCheck } from './modules/payments/payment-health.js';
 import type { PaymentGateway } from './modules/payments/payment-gateway.js';
 import { MemoryInventoryGate } from './infra/memory/memory-inventory-gate.js';
 import { RedisInventoryGate } from './infra/redis/redis-inventory-gate.js';
@@ -254,9 +253,8 @@ export async function createDependencies(
       ...(config.amqpUrl
         ? [{ name: 'rabbitmq', required: true, check: () => messaging.bus.assertReachable() }]
         : []),
-      // Reported from the breaker's state: half-open is degraded, not healthy.
-      ...booking.healthChecks.filter((c) => c.name !== 'payments'),
-      paymentHealthCheck(booking.payments),
+      // The payments check reports the breaker's state: half-open is degraded, not healthy.
+      ...booking.healthChecks,
       ...messaging.notifications.healthChecks,
     ],
     services: {

@@ -22,6 +22,8 @@ const HEADER = [
   'seat',
 ];
 
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
 interface ExportRow {
   booking_id: string;
   status: string;
@@ -53,7 +55,8 @@ export function exportBookingsCsv(db: Kysely<DB>, eventId: string, batchSize = 1
 
 async function* lines(db: Kysely<DB>, eventId: string, batchSize: number): AsyncGenerator<string> {
   yield `${HEADER.join(',')}\r\n`;
-  // Position: (booking created_at, booking id, ticket id); '' sorts before every uuid text.
+  // Position: (booking created_at, booking id, ticket id); the nil uuid stands for "no ticket"
+  // and sorts first. The created_at bound lets the (event_id, created_at) index start there.
   let after: { createdAt: Date; bookingId: string; ticketId: string } | undefined;
   for (;;) {
     const { rows } = await sql<ExportRow>`
@@ -68,11 +71,12 @@ async function* lines(db: Kysely<DB>, eventId: string, batchSize: number): Async
       WHERE b.event_id = ${eventId}
         ${
           after
-            ? sql`AND (b.created_at, b.id::text, coalesce(t.id::text, '')) >
-                  (${after.createdAt}, ${after.bookingId}, ${after.ticketId})`
+            ? sql`AND b.created_at >= ${after.createdAt}
+                  AND (b.created_at, b.id, coalesce(t.id, ${NIL_UUID}::uuid)) >
+                      (${after.createdAt}, ${after.bookingId}::uuid, ${after.ticketId}::uuid)`
             : sql``
         }
-      ORDER BY b.created_at, b.id::text, coalesce(t.id::text, '')
+      ORDER BY b.created_at, b.id, coalesce(t.id, ${NIL_UUID}::uuid)
       LIMIT ${batchSize}`.execute(db);
     if (rows.length === 0) return;
     yield rows.map(toLine).join('');
@@ -80,7 +84,7 @@ async function* lines(db: Kysely<DB>, eventId: string, batchSize: number): Async
     after = {
       createdAt: last.created_at,
       bookingId: last.booking_id,
-      ticketId: last.ticket_id ?? '',
+      ticketId: last.ticket_id ?? NIL_UUID,
     };
     if (rows.length < batchSize) return;
   }
@@ -98,8 +102,8 @@ function toLine(row: ExportRow): string {
       row.total_cents,
       row.refund_cents,
       row.currency,
-      row.name,
-      row.email,
+      defused(row.name),
+      defused(row.email),
       row.ticket_id ?? '',
       row.code ?? '',
       row.ticket_status ?? '',
@@ -113,11 +117,16 @@ function toLine(row: ExportRow): string {
 }
 
 /**
- * RFC 4180 quoting, and text that a spreadsheet would run as a formula (=, +, -, @ at the
- * start: attendee names are user input) is prefixed with an apostrophe.
+ * Text people typed (names, emails) that a spreadsheet would run as a formula — starting with
+ * =, +, -, @ — gets a leading apostrophe. Codes and ids are ours and go out verbatim: a
+ * check-in list must match them byte for byte.
  */
-export function csvField(value: string | number): string {
+function defused(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/** RFC 4180 quoting. */
+function csvField(value: string | number): string {
   if (typeof value === 'number') return String(value);
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }

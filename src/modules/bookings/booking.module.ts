@@ -9,6 +9,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { DependencyCheck } from '../../platform/health.js';
 import { IdempotencyStore } from '../../platform/idempotency.js';
 import type { InventoryGate } from '../../platform/ports/inventory-gate.js';
+import { paymentHealthCheck } from '../payments/payment-health.js';
 import { SagaRepository } from '../../platform/saga/saga.repository.js';
 import { EventCacheKeys } from '../events/event.cache-keys.js';
 import type { EventRepository } from '../events/event.repository.js';
@@ -162,15 +163,7 @@ export function createBookingModule(input: {
     }),
     payments,
     ledger,
-    healthChecks: [
-      {
-        name: 'payments',
-        required: false,
-        check: async () => {
-          if (payments.circuitState === 'open') throw new Error('circuit open');
-        },
-      },
-    ],
+    healthChecks: [paymentHealthCheck(payments)],
     loops: [
       new BackgroundLoop(
         'hold-sweeper',
