@@ -23,6 +23,7 @@ import { startThrowawayRedis, type ThrowawayRedis } from './support/throwaway-re
  * receiver this test runs on loopback (the exporter sends JSON). One hold and one booking over
  * real HTTP must come back as spans: the HTTP server spans, the hold, the saga, the consumer
  * work and, with DATABASE_URL, REDIS_URL and AMQP_URL set, the pg, ioredis and amqplib spans.
+ * The consumer work joins the trace of the request that wrote its message, through the outbox.
  * Embedded PGlite has no driver instrumentation, so the embedded run checks the rest.
  */
 
@@ -48,6 +49,7 @@ interface Span {
   service: string;
   attributes: Record<string, unknown>;
   events: Array<{ name: string; attributes: Record<string, unknown> }>;
+  links: Array<{ traceId: string; spanId: string }>;
 }
 
 const SERVER = 2;
@@ -114,6 +116,7 @@ class OtlpReceiver {
           kind: number;
           attributes?: OtlpAttribute[];
           events?: Array<{ name: string; attributes?: OtlpAttribute[] }>;
+          links?: Array<{ traceId: string; spanId: string }>;
         }>;
       }>;
     }>;
@@ -135,6 +138,7 @@ class OtlpReceiver {
               name: e.name,
               attributes: attributesOf(e.attributes),
             })),
+            links: (span.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
           });
         }
       }
@@ -360,6 +364,65 @@ describe(`tracing over OTLP (${shared ? 'shared services' : 'embedded'})`, () =>
     expect(heldSeen.attributes['evently.message.type']).toBe('seats.held');
   });
 
+  it('carries the booking trace through the outbox: its saga steps and consumers are in it', async () => {
+    const http = await receiver.waitFor(
+      'POST /api/v1/bookings',
+      isHttpServer('POST', '/api/v1/bookings'),
+    );
+    const saga = await receiver.waitFor(
+      'saga.booking',
+      (s) => s.name === 'saga.booking' && s.attributes['evently.booking.id'] === bookingId,
+    );
+    const step = (name: string) =>
+      receiver.waitFor(
+        `saga.step ${name}`,
+        (s) => s.name === `saga.step ${name}` && s.attributes['evently.booking.id'] === bookingId,
+      );
+    const charge = await step('charge');
+    const confirm = await step('confirm');
+    for (const span of [charge, confirm]) {
+      expect(span.traceId).toBe(http.traceId);
+      expect(span.parentSpanId).toBe(saga.spanId);
+      expect(span.attributes['evently.saga.id']).toBe(saga.attributes['evently.saga.id']);
+    }
+    // The confirm step wrote booking.confirmed to the outbox: every consumer of it works in
+    // the booking's trace, under that step.
+    for (const consumer of ['notifications', 'live-updates', 'analytics']) {
+      const consumed = await receiver.waitFor(
+        `${consumer} consuming booking.confirmed`,
+        (s) =>
+          s.kind === CONSUMER &&
+          s.scope === 'evently' &&
+          s.name === `consume ${consumer}` &&
+          s.attributes['evently.message.type'] === 'booking.confirmed' &&
+          s.attributes['evently.booking.id'] === bookingId,
+      );
+      expect(consumed.traceId, consumer).toBe(http.traceId);
+      expect(consumed.parentSpanId, consumer).toBe(confirm.spanId);
+    }
+  });
+
+  it('carries the hold trace through the outbox to the seats.held consumer work', async () => {
+    const http = await receiver.waitFor(
+      'POST /api/v1/events/:id/holds',
+      isHttpServer('POST', '/api/v1/events/:id/holds'),
+    );
+    const hold = await receiver.waitFor(
+      'hold.create',
+      (s) => s.name === 'hold.create' && s.traceId === http.traceId,
+    );
+    const consumed = await receiver.waitFor(
+      'live-updates consuming seats.held',
+      (s) =>
+        s.kind === CONSUMER &&
+        s.scope === 'evently' &&
+        s.attributes['evently.message.type'] === 'seats.held' &&
+        s.attributes['evently.hold.id'] === holdId,
+    );
+    expect(consumed.traceId).toBe(http.traceId);
+    expect(consumed.parentSpanId).toBe(hold.spanId);
+  });
+
   it('records the pg, ioredis and amqplib work of the services in use', async () => {
     const booking = await receiver.waitFor(
       'POST /api/v1/bookings',
@@ -390,7 +453,8 @@ describe(`tracing over OTLP (${shared ? 'shared services' : 'embedded'})`, () =>
       );
       // A relay batch starts a trace of its own instead of joining whatever ran before it.
       expect(publish.parentSpanId).toBeUndefined();
-      // The consumer work runs inside the delivery span amqplib opened for the message.
+      // The consumer work joins the writer's trace and links the delivery span amqplib opened
+      // for the message (itself in the relay batch's trace, under its publish span).
       const consumed = await receiver.waitFor(
         'consumer span for the booking',
         (s) =>
@@ -398,12 +462,15 @@ describe(`tracing over OTLP (${shared ? 'shared services' : 'embedded'})`, () =>
           s.scope === 'evently' &&
           s.attributes['evently.booking.id'] === bookingId,
       );
+      expect(consumed.traceId).toBe(booking.traceId);
+      expect(consumed.links).toHaveLength(1);
       const delivery = await receiver.waitFor(
         'the delivery span',
-        (s) => s.spanId === consumed.parentSpanId,
+        (s) => s.spanId === consumed.links[0]!.spanId,
       );
       expect(delivery.scope).toBe('@opentelemetry/instrumentation-amqplib');
       expect(delivery.kind).toBe(CONSUMER);
+      expect(delivery.traceId).not.toBe(booking.traceId);
     }
     // Embedded PGlite, the in-process cache and the in-process bus have no driver spans.
     const expected = [shared && 'pg', withRedis && 'ioredis', withRabbit && 'amqplib'];

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../infra/postgres/schema.js';
+import { activeTraceContext } from './telemetry.js';
 
 export interface OutboxMessage {
   type: string;
@@ -14,6 +15,9 @@ export interface OutboxMessage {
  */
 export async function writeOutbox(trx: Kysely<DB>, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
+  // The writer's trace, so the consumers' spans continue it; null when nothing is traced.
+  const carrier = activeTraceContext();
+  const traceContext = carrier ? JSON.stringify(carrier) : null;
   await trx
     .insertInto('outbox')
     .values(
@@ -22,6 +26,7 @@ export async function writeOutbox(trx: Kysely<DB>, messages: OutboxMessage[]): P
         aggregate_type: m.aggregateType,
         aggregate_id: m.aggregateId,
         payload: JSON.stringify(m.payload),
+        trace_context: traceContext,
       })),
     )
     .execute();

@@ -1,9 +1,14 @@
 import { createRequire } from 'node:module';
 import {
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
+  context,
+  isSpanContextValid,
+  propagation,
   trace,
   type Attributes,
+  type Context,
   type SpanOptions,
 } from '@opentelemetry/api';
 import { AppError } from './errors.js';
@@ -49,7 +54,12 @@ export async function startTelemetry(settings: TelemetrySettings): Promise<Telem
     resource: resources.resourceFromAttributes({ 'service.name': settings.serviceName }),
     spanProcessors: [new sdk.BatchSpanProcessor(new otlp.OTLPTraceExporter())],
   });
+  // Also installs the W3C trace-context (and baggage) propagator, which carries a trace
+  // through the outbox and RabbitMQ headers (see activeTraceContext and tracedConsumer).
   provider.register();
+  if (!propagation.fields().includes('traceparent')) {
+    throw new Error('OpenTelemetry started without the W3C trace-context propagator');
+  }
   const unobserved = (path: string) => path.startsWith('/health') || path === '/metrics';
   instrumentation.registerInstrumentations({
     tracerProvider: provider,
@@ -97,8 +107,9 @@ export function withSpan<T>(
   attributes: Attributes,
   work: () => Promise<T>,
   options: SpanOptions = {},
+  parent: Context = context.active(),
 ): Promise<T> {
-  return tracer.startActiveSpan(name, { ...options, attributes }, async (span) => {
+  return tracer.startActiveSpan(name, { ...options, attributes }, parent, async (span) => {
     try {
       return await work();
     } catch (error) {
@@ -117,15 +128,40 @@ export function spanEvent(name: string, attributes: Attributes = {}): void {
   trace.getActiveSpan()?.addEvent(name, attributes);
 }
 
+/**
+ * The active span's W3C context as a carrier (`traceparent`, maybe `tracestate`), for a
+ * message to take along; undefined outside a span and whenever tracing is off (no SDK: the
+ * API's spans carry no valid context, so this returns before any propagator runs).
+ */
+export function activeTraceContext(): Record<string, string> | undefined {
+  const active = context.active();
+  const spanContext = trace.getSpanContext(active);
+  if (!spanContext || !isSpanContextValid(spanContext)) return undefined;
+  const carrier: Record<string, string> = {};
+  propagation.inject(active, carrier);
+  return Object.keys(carrier).length > 0 ? carrier : undefined;
+}
+
 // Identifiers worth searching a trace by; payload values beyond these never reach a span.
 const CORRELATION_KEYS = ['bookingId', 'sagaId', 'holdId', 'eventId'] as const;
 
-/** A span per message handled: consumer, message type and id, and the ids it concerns. */
+/**
+ * A span per message handled: consumer, message type and id, and the ids it concerns. A
+ * message that carries the trace context of the transaction that wrote it (through the
+ * outbox) is handled in that trace, as a child of that span; the delivery span the consumer
+ * runs in (RabbitMQ's, if any) is kept as a link.
+ */
 export function tracedConsumer(spec: ConsumerSpec): ConsumerSpec {
   return {
     ...spec,
-    handle: (message: BusMessage) =>
-      withSpan(
+    handle: (message: BusMessage) => {
+      const origin = message.traceContext
+        ? propagation.extract(ROOT_CONTEXT, message.traceContext)
+        : undefined;
+      const originSpan = origin && trace.getSpanContext(origin);
+      const delivery = trace.getActiveSpan()?.spanContext();
+      const joins = originSpan !== undefined && isSpanContextValid(originSpan);
+      return withSpan(
         `consume ${spec.name}`,
         {
           'messaging.consumer.group.name': spec.name,
@@ -134,8 +170,13 @@ export function tracedConsumer(spec: ConsumerSpec): ConsumerSpec {
           ...correlation(message),
         },
         () => spec.handle(message),
-        { kind: SpanKind.CONSUMER },
-      ),
+        {
+          kind: SpanKind.CONSUMER,
+          links: joins && delivery && isSpanContextValid(delivery) ? [{ context: delivery }] : [],
+        },
+        joins ? origin : context.active(),
+      );
+    },
   };
 }
 

@@ -199,6 +199,12 @@ export interface OutboxTable {
   created_at: CreatedAt;
   published_at: NullableTimestamp;
   attempts: ColumnType<number, number | undefined, number>;
+  /** W3C carrier (traceparent, tracestate) of the writing transaction; null when untraced. */
+  trace_context: ColumnType<
+    Record<string, string> | null,
+    string | null | undefined,
+    string | null
+  >;
 }
 
 export interface IdempotencyKeysTable {

@@ -27,6 +27,35 @@ export interface RabbitSettings {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * The outbox writer's trace context travels as `x-trace-traceparent` (and `x-trace-tracestate`)
+ * headers: the amqplib instrumentation writes its own publish span into `traceparent` itself.
+ * Headers survive the retry queues' dead-lettering, and `forward` copies them.
+ */
+const TRACE_HEADER = 'x-trace-';
+
+function traceHeaders(message: BusMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(message.traceContext ?? {})) {
+    headers[`${TRACE_HEADER}${key}`] = value;
+  }
+  return headers;
+}
+
+function traceHeadersOf(raw: ConsumeMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw.properties.headers ?? {})) {
+    if (key.startsWith(TRACE_HEADER) && value != null) headers[key] = String(value);
+  }
+  return headers;
+}
+
+function traceContextOf(raw: ConsumeMessage): Record<string, string> | undefined {
+  const entries = Object.entries(traceHeadersOf(raw));
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(entries.map(([key, value]) => [key.slice(TRACE_HEADER.length), value]));
+}
+
+/**
  * RabbitMQ with publisher confirms, one durable queue per consumer, retries through a TTL
  * queue that dead-letters back into the main queue, and a dead-letter queue after the last
  * attempt. The connection is re-established (with topology and consumers) whenever it drops;
@@ -63,6 +92,7 @@ export class RabbitMessageBus implements MessageBus {
         messageId: message.messageId,
         type: message.type,
         contentType: 'application/json',
+        headers: traceHeaders(message),
       });
     }
     await channel.waitForConfirms();
@@ -81,6 +111,7 @@ export class RabbitMessageBus implements MessageBus {
       messageId: message.messageId,
       type: message.type,
       contentType: 'application/json',
+      headers: traceHeaders(message),
     });
     await channel.waitForConfirms();
   }
@@ -213,10 +244,12 @@ export class RabbitMessageBus implements MessageBus {
     deadQueue: string,
   ): Promise<void> {
     const attempt = Number(raw.properties.headers?.['x-attempt'] ?? 1);
+    const traceContext = traceContextOf(raw);
     const message: BusMessage = {
       messageId: String(raw.properties.messageId),
       type: String(raw.properties.type ?? raw.fields.routingKey),
       payload: JSON.parse(raw.content.toString('utf8')) as Record<string, unknown>,
+      ...(traceContext ? { traceContext } : {}),
     };
     try {
       await spec.handle(message);
@@ -256,7 +289,8 @@ export class RabbitMessageBus implements MessageBus {
       messageId: raw.properties.messageId,
       type: raw.properties.type,
       contentType: 'application/json',
-      headers,
+      // The trace context goes along to the retry and dead-letter queues.
+      headers: { ...traceHeadersOf(raw), ...headers },
     });
   }
 }

@@ -3,6 +3,7 @@ import type { DB } from '../../infra/postgres/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import { withSpan } from '../../platform/telemetry.js';
 import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/audit-context.js';
 import { recordAudit } from '../audit/audit-log.writer.js';
 import type { HoldReleaser, ReleasedHold } from '../holds/hold-releaser.js';
@@ -13,6 +14,20 @@ import type { BookingMetrics } from './booking.metrics.js';
 import type { BookingRepository } from './booking.repository.js';
 
 export const BOOKING_SAGA = 'booking';
+
+/** A span per saga step run (`saga.step <step>`), inside the drive's `saga.<type>` span. */
+export function withStepSpan<T>(saga: SagaRow, work: () => Promise<T>): Promise<T> {
+  return withSpan(
+    `saga.step ${saga.step}`,
+    {
+      'evently.saga.id': saga.id,
+      'evently.saga.type': saga.type,
+      'evently.saga.step': saga.step,
+      ...(saga.booking_id ? { 'evently.booking.id': saga.booking_id } : {}),
+    },
+    work,
+  );
+}
 
 /** Why a booking failed; also the error code its request answers with. */
 export type BookingFailure =
@@ -73,7 +88,8 @@ export class BookingSaga {
     let saga = start;
     for (let steps = 0; steps < 10; steps++) {
       if (saga.status !== 'running' && saga.status !== 'compensating') return saga;
-      const next = await this.runStep(saga, effects);
+      const current = saga;
+      const next = await withStepSpan(current, () => this.runStep(current, effects));
       if (next.waiting) return next.saga;
       saga = next.saga;
     }

@@ -9,7 +9,7 @@ import type { InventoryRepository } from '../holds/inventory.repository.js';
 import type { PaymentGateway } from '../payments/payment-gateway.js';
 import type { BookingMetrics } from './booking.metrics.js';
 import type { BookingRepository } from './booking.repository.js';
-import type { SagaEffects, SagaSettings } from './booking.saga.js';
+import { withStepSpan, type SagaEffects, type SagaSettings } from './booking.saga.js';
 
 export const CANCELLATION_SAGA = 'cancellation';
 
@@ -46,27 +46,43 @@ export class CancellationSaga {
     let saga = start;
     const payload = saga.payload as unknown as CancellationPayload;
     if (saga.step === 'refund') {
-      if (payload.chargeId && !payload.refunded && payload.amountCents > 0) {
-        try {
-          await this.gateway.refund({
-            idempotencyKey: `refund:${payload.bookingId}`,
-            chargeId: payload.chargeId,
-            amountCents: payload.amountCents,
-          });
-        } catch (error) {
-          return this.sagas.update(saga.id, {
-            lastError: error instanceof Error ? error.message : String(error),
-            lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
-          });
+      const refunding = saga;
+      const next = await withStepSpan(refunding, async () => {
+        if (payload.chargeId && !payload.refunded && payload.amountCents > 0) {
+          try {
+            await this.gateway.refund({
+              idempotencyKey: `refund:${payload.bookingId}`,
+              chargeId: payload.chargeId,
+              amountCents: payload.amountCents,
+            });
+          } catch (error) {
+            const waiting = await this.sagas.update(refunding.id, {
+              lastError: error instanceof Error ? error.message : String(error),
+              lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
+            });
+            return { saga: waiting, waiting: true };
+          }
         }
-      }
-      saga = await this.sagas.update(saga.id, {
-        step: 'return_seats',
-        payload: { ...payload, refunded: true },
-        lockedUntil: new Date(this.clock.now().getTime() + this.settings.leaseMs),
+        const refunded = await this.sagas.update(refunding.id, {
+          step: 'return_seats',
+          payload: { ...payload, refunded: true },
+          lockedUntil: new Date(this.clock.now().getTime() + this.settings.leaseMs),
+        });
+        return { saga: refunded, waiting: false };
       });
+      if (next.waiting) return next.saga;
+      saga = next.saga;
     }
     if (saga.step !== 'return_seats') return saga;
+    return withStepSpan(saga, () => this.returnSeats(saga, payload, effects));
+  }
+
+  /** The last step: seats back, tickets and booking cancelled, the message written. */
+  private async returnSeats(
+    saga: SagaRow,
+    payload: CancellationPayload,
+    effects: SagaEffects,
+  ): Promise<SagaRow> {
     const now = this.clock.now();
     const done = await this.db.transaction().execute(async (trx) => {
       const booking = await this.bookings.lockById(trx, payload.bookingId);

@@ -1,3 +1,4 @@
+import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../infra/postgres/database.js';
@@ -56,15 +57,21 @@ export class OutboxRelay {
         message_id: string;
         type: string;
         payload: Record<string, unknown>;
+        trace_context: Record<string, string> | null;
       }>`
-        SELECT id, message_id, type, payload FROM outbox
+        SELECT id, message_id, type, payload, trace_context FROM outbox
         WHERE published_at IS NULL
         ORDER BY id
         LIMIT ${this.settings.batchSize}
         FOR UPDATE SKIP LOCKED`.execute(trx);
       if (rows.length === 0) return 0;
       await this.bus.publish(
-        rows.map((r) => ({ messageId: r.message_id, type: r.type, payload: r.payload })),
+        rows.map((r) => ({
+          messageId: r.message_id,
+          type: r.type,
+          payload: r.payload,
+          ...(r.trace_context ? { traceContext: r.trace_context } : {}),
+        })),
       );
       await sql`
         UPDATE outbox SET published_at = now(), attempts = attempts + 1
@@ -82,7 +89,10 @@ export class OutboxRelay {
       return;
     }
     clearTimeout(this.timer);
-    this.running = this.drain()
+    // Outside whatever woke it (a NOTIFY may arrive inside a traced request): each message
+    // carries its own writer's trace context, and a batch belongs to no single one of them.
+    this.running = context
+      .with(ROOT_CONTEXT, () => this.drain())
       .catch((error: unknown) =>
         this.logger.warn({ err: error }, 'outbox relay failed; will retry'),
       )

@@ -3,6 +3,11 @@ export interface BusMessage {
   messageId: string;
   type: string;
   payload: Record<string, unknown>;
+  /**
+   * The W3C trace context (traceparent, tracestate) of the transaction that wrote the message,
+   * so its consumers' spans join that trace; absent when tracing is off.
+   */
+  traceContext?: Record<string, string>;
 }
 
 export interface ConsumerSpec {
