@@ -767,7 +767,7 @@ describe('crash recovery (SIGKILL with charges in flight)', () => {
       restartAfterHoldsExpire: false,
     });
     console.log(run.summary);
-  }, 120_000);
+  }, 240_000);
 
   it('charges that land while the server is down, on holds that expire meanwhile, are refunded and their seats released', async () => {
     // Most pay slowly and are cut off by the crash; the rest settle before it, each its own way.
@@ -890,7 +890,7 @@ describe('crash recovery (SIGKILL with charges in flight)', () => {
             : 'expired',
       );
     }
-  }, 120_000);
+  }, 240_000);
 
   it('charges that went through before the crash are not taken for charges that never happened when the provider is down at the restart', async () => {
     const run = await crashAndRecover({
@@ -989,5 +989,5 @@ describe('crash recovery (SIGKILL with charges in flight)', () => {
     expect(run.event.sold).toBe(run.confirmed.flatMap((b) => b.tickets).length);
     expect(run.event).toMatchObject({ capacity: CAPACITY, sold, held });
     expect(run.event.available).toBe(CAPACITY - sold - held);
-  }, 120_000);
+  }, 240_000);
 });

@@ -26,6 +26,12 @@ export class ReadCache {
   private readonly local: LRUCache<string, string>;
   private readonly instanceId = randomUUID();
   private readonly requests: Counter<'level' | 'result'> | undefined;
+  /**
+   * Loads under way, by local key: concurrent misses share one (a flash sale's thousand
+   * readers of a just-invalidated seat map cause one rebuild, not a thousand). An
+   * invalidation detaches them, so what they read before the write is never stored.
+   */
+  private readonly loading = new Map<string, { value: Promise<string>; stale: boolean }>();
   /** Reads answered from either level, and reads that had to load. */
   hits = 0;
   misses = 0;
@@ -88,11 +94,24 @@ export class ReadCache {
       if (this.options.localTtlMs > 0) this.local.set(localKey, shared);
       return shared;
     }
+    const underway = this.loading.get(localKey);
+    if (underway) {
+      this.hits++;
+      return underway.value;
+    }
     this.misses++;
-    const value = await load();
-    if (this.options.localTtlMs > 0) this.local.set(localKey, value);
-    await this.writeShared(id, value);
-    return value;
+    const flight = { value: load(), stale: false };
+    this.loading.set(localKey, flight);
+    try {
+      const value = await flight.value;
+      if (!flight.stale) {
+        if (this.options.localTtlMs > 0) this.local.set(localKey, value);
+        await this.writeShared(id, value);
+      }
+      return value;
+    } finally {
+      if (this.loading.get(localKey) === flight) this.loading.delete(localKey);
+    }
   }
 
   /**
@@ -121,11 +140,21 @@ export class ReadCache {
     for (const entry of entries) {
       if (!entry.group) {
         this.local.delete(localKeyOf(entry));
+        this.detach(localKeyOf(entry));
         continue;
       }
       const prefix = `${entry.group}|`;
       for (const key of this.local.keys()) if (key.startsWith(prefix)) this.local.delete(key);
+      for (const key of this.loading.keys()) if (key.startsWith(prefix)) this.detach(key);
     }
+  }
+
+  /** A load that began before a write: its callers get it, the caches do not. */
+  private detach(localKey: string): void {
+    const flight = this.loading.get(localKey);
+    if (!flight) return;
+    flight.stale = true;
+    this.loading.delete(localKey);
   }
 
   // The shared level is an accelerator: when it fails, reads go to the database instead.
