@@ -51,7 +51,7 @@ async function openBenchDatabase(): Promise<{
     const database = await openEmbedded(mkdtempSync(join(tmpdir(), 'evently-bench-')));
     return { database, drop: () => database.close() };
   }
-  const name = `evently_bench_${Date.now().toString(36)}`;
+  const name = `evently_analytics_bench_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
