@@ -1,0 +1,14 @@
+-- reserved.sql plus the event's inventory counter on one hot row, as every Evently hold and
+-- confirmation does (informational: the hot-row cost of a reserved booking).
+\set e random(1, 25)
+\set k random(1, 19999)
+BEGIN;
+INSERT INTO bookings (event_id, user_id, status, quantity, total_cents, currency)
+  SELECT id, ':user_id', 'confirmed', 2, 10000, 'EUR' FROM pgb_events WHERE n = :e
+  RETURNING id AS booking_id \gset
+UPDATE event_seats SET status = 'sold', booking_id = ':booking_id'
+  WHERE event_id = (SELECT id FROM pgb_events WHERE n = :e)
+    AND sort_key IN (:k, :k + 1) AND status = 'available';
+UPDATE events SET available = available - 2, sold = sold + 2
+  WHERE id = ':ga_id' AND available >= 2;
+COMMIT;
