@@ -684,3 +684,82 @@ describe('a payment that succeeds after the hold expired', () => {
     expect(theirs.statusCode).toBe(201);
   });
 });
+
+/** Runs `whileCharging` after the provider took the money and before it answers. */
+class HookedGateway implements PaymentGateway {
+  whileCharging: () => Promise<void> = async () => undefined;
+  constructor(private readonly inner: PaymentGateway) {}
+
+  async charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult> {
+    const result = await this.inner.charge(request, signal);
+    await this.whileCharging();
+    return result;
+  }
+
+  refund(request: RefundRequest, signal?: AbortSignal) {
+    return this.inner.refund(request, signal);
+  }
+
+  findCharge(idempotencyKey: string, signal?: AbortSignal) {
+    return this.inner.findCharge(idempotencyKey, signal);
+  }
+}
+
+describe('a payment that succeeds while the event is being cancelled', () => {
+  let t: TestApp;
+  let organizer: SignedIn;
+  let h: ReturnType<typeof using>;
+  const ledger = new PaymentLedger({ slowMs: 600, latencyMs: 0, failureRate: 0 });
+  const provider = new HookedGateway(new SimulatedPaymentGateway(ledger));
+  beforeAll(async () => {
+    t = await createTestApp({}, { paymentGateway: provider });
+    organizer = await t.signUp('organizer');
+    h = using(t);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('when the cancellation commits before the sale, then nothing is sold, the hold is given back and the charge refunded', async () => {
+    const { event, seatIds } = await h.reservedEvent(organizer);
+    const user = await t.signUp();
+    const held = (await h.hold(user, event.id, { seatIds: seatIds.slice(0, 2) })).json();
+    const before = await h.eventCounts(event.id);
+    // The cancellation's own write commits while the money is on its way.
+    provider.whileCharging = async () => {
+      await h.db
+        .updateTable('events')
+        .set({ status: 'cancelled' })
+        .where('id', '=', event.id)
+        .execute();
+    };
+
+    const late = await h.book(user, held.id);
+    provider.whileCharging = async () => undefined;
+
+    const bookingId = problemOf(late).bookingId!;
+    expect(problemOf(late).code).toBe('SALES_CLOSED');
+    const row = await h.bookingRow(bookingId);
+    expect(row).toMatchObject({ status: 'failed', failure_code: 'SALES_CLOSED' });
+    expect(row.refund_cents).toBe(row.total_cents);
+    expect(kinds(entriesFor(ledger, bookingId))).toEqual(['charge', 'refund']);
+    expect(await h.sagaOf(bookingId)).toMatchObject({ status: 'compensated', step: 'done' });
+    // Nothing of the rolled-back sale is left: no tickets, no sold seat, counters balanced.
+    const tickets = await h.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('booking_id', '=', bookingId)
+      .execute();
+    expect(tickets).toEqual([]);
+    expect(await h.seatStatuses(event.id, seatIds.slice(0, 2))).toEqual({
+      [seatIds[0]!]: 'available',
+      [seatIds[1]!]: 'available',
+    });
+    expect(await h.eventCounts(event.id)).toMatchObject({
+      sold: 0,
+      held: before.held - 2,
+      available: before.available + 2,
+    });
+    expect(await h.holdRow(held.id)).toMatchObject({ status: 'expired' });
+  });
+});

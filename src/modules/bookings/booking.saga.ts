@@ -7,7 +7,7 @@ import { withSpan } from '../../platform/telemetry.js';
 import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/audit-context.js';
 import { recordAudit } from '../audit/audit-log.writer.js';
 import type { HoldReleaser, ReleasedHold } from '../holds/hold-releaser.js';
-import type { HoldRepository } from '../holds/hold.repository.js';
+import type { HoldRepository, HoldRow } from '../holds/hold.repository.js';
 import type { InventoryRepository } from '../holds/inventory.repository.js';
 import { PaymentUnavailableError, type PaymentGateway } from '../payments/payment-gateway.js';
 import type { BookingMetrics } from './booking.metrics.js';
@@ -202,84 +202,107 @@ export class BookingSaga {
     effects: SagaEffects,
   ) {
     const now = this.clock.now();
-    const next = await this.db.transaction().execute(async (trx) => {
-      // Lock order everywhere: hold, then seats, then the event row. Locking the event row
-      // also orders this against an event cancellation: either this confirmation commits
-      // first (and the cancellation refunds it), or it sees the event cancelled.
-      const hold = await this.holds.lockActive(trx, payload.holdId);
-      const eventStatus = await this.inventory.lockEventStatus(trx, payload.eventId);
-      if (!hold || hold.expires_at <= now || eventStatus !== 'published') {
-        // Paid too late: the seats are (or are about to be) someone else's. Refund.
-        if (hold) effects.released.push(await this.releaser.release(trx, hold, 'expired', now));
-        const failure: BookingFailure =
-          eventStatus === 'published' ? 'HOLD_EXPIRED' : 'SALES_CLOSED';
-        return this.sagas.update(
-          saga.id,
-          {
-            step: 'refund',
-            status: 'compensating',
-            payload: { ...payload, failure },
-            lockedUntil: this.lease(now),
-          },
+    let next: SagaRow;
+    try {
+      next = await this.db.transaction().execute(async (trx) => {
+        // Lock order everywhere: hold, then seats, then the event row, last: its lock is held
+        // from the counter update to the commit and by nothing else.
+        const hold = await this.holds.lockActive(trx, payload.holdId);
+        if (!hold || hold.expires_at <= now) {
+          // Paid too late: the seats are (or are about to be) someone else's. Refund.
+          const status = await this.inventory.eventStatus(trx, payload.eventId);
+          return this.paidTooLate(trx, saga, payload, hold, status, now, effects);
+        }
+        const seatIds = await this.inventory.sellHeldSeats(trx, hold.id, bookingId);
+        await this.bookings.insertTickets(
           trx,
+          { id: bookingId, event_id: hold.event_id },
+          seatIds.length > 0 ? seatIds : Array.from({ length: hold.quantity }, () => null),
         );
-      }
-      const seatIds = await this.inventory.sellHeld(
-        trx,
-        hold.event_id,
-        hold.id,
-        bookingId,
-        hold.quantity,
-      );
-      await this.bookings.insertTickets(
-        trx,
-        { id: bookingId, event_id: hold.event_id },
-        seatIds.length > 0 ? seatIds : Array.from({ length: hold.quantity }, () => null),
-      );
-      await this.bookings.confirm(trx, bookingId, payload.chargeId!, now);
-      await this.holds.setStatus(trx, hold.id, 'converted', now);
-      await recordAudit(trx, {
-        context: payload.audit ?? SYSTEM_AUDIT_CONTEXT,
-        action: 'booking.confirmed',
-        target: { type: 'booking', id: bookingId },
-        before: { status: 'pending' },
-        after: {
-          status: 'confirmed',
-          eventId: payload.eventId,
-          holdId: hold.id,
-          quantity: hold.quantity,
-          seatIds,
-          totalCents: payload.amountCents,
-          currency: payload.currency,
-          chargeId: payload.chargeId,
-        },
-      });
-      await writeOutbox(trx, [
-        {
-          type: 'booking.confirmed',
-          aggregateType: 'booking',
-          aggregateId: bookingId,
-          payload: {
-            bookingId,
-            userId: payload.userId,
+        await this.bookings.confirm(trx, bookingId, payload.chargeId!, now);
+        await this.holds.setStatus(trx, hold.id, 'converted', now);
+        await recordAudit(trx, {
+          context: payload.audit ?? SYSTEM_AUDIT_CONTEXT,
+          action: 'booking.confirmed',
+          target: { type: 'booking', id: bookingId },
+          before: { status: 'pending' },
+          after: {
+            status: 'confirmed',
             eventId: payload.eventId,
+            holdId: hold.id,
             quantity: hold.quantity,
             seatIds,
             totalCents: payload.amountCents,
             currency: payload.currency,
+            chargeId: payload.chargeId,
           },
-        },
-      ]);
-      return this.sagas.update(
-        saga.id,
-        { step: 'done', status: 'completed', lockedUntil: null, finishedAt: now },
-        trx,
-      );
-    });
+        });
+        await writeOutbox(trx, [
+          {
+            type: 'booking.confirmed',
+            aggregateType: 'booking',
+            aggregateId: bookingId,
+            payload: {
+              bookingId,
+              userId: payload.userId,
+              eventId: payload.eventId,
+              quantity: hold.quantity,
+              seatIds,
+              totalCents: payload.amountCents,
+              currency: payload.currency,
+            },
+          },
+        ]);
+        const done = await this.sagas.update(
+          saga.id,
+          { step: 'done', status: 'completed', lockedUntil: null, finishedAt: now },
+          trx,
+        );
+        // Only while the event is on sale. Against an event cancellation: whichever takes
+        // the event row first wins — this sale commits first and the cancellation refunds
+        // it, or the cancellation commits first and this finds the event closed.
+        if (!(await this.inventory.sellHeldCount(trx, payload.eventId, hold.quantity))) {
+          throw new EventClosed();
+        }
+        return done;
+      });
+    } catch (error) {
+      if (!(error instanceof EventClosed)) throw error;
+      // Everything above was rolled back: the seats stay held, the hold active. Give them
+      // back and refund.
+      next = await this.db.transaction().execute(async (trx) => {
+        const hold = await this.holds.lockActive(trx, payload.holdId);
+        return this.paidTooLate(trx, saga, payload, hold, 'cancelled', now, effects);
+      });
+    }
     effects.eventIds.add(payload.eventId);
     if (next.status === 'completed')
       this.metrics.sagaFinished(BOOKING_SAGA, 'confirmed', saga.created_at);
     return { saga: next };
+  }
+
+  /** The charge went through but the seats cannot be sold: release the hold, then refund. */
+  private async paidTooLate(
+    trx: Kysely<DB>,
+    saga: SagaRow,
+    payload: BookingSagaPayload,
+    hold: HoldRow | undefined,
+    eventStatus: string | undefined,
+    now: Date,
+    effects: SagaEffects,
+  ): Promise<SagaRow> {
+    if (hold) effects.released.push(await this.releaser.release(trx, hold, 'expired', now));
+    const failure: BookingFailure = eventStatus === 'published' ? 'HOLD_EXPIRED' : 'SALES_CLOSED';
+    return this.sagas.update(
+      saga.id,
+      {
+        step: 'refund',
+        status: 'compensating',
+        payload: { ...payload, failure },
+        lockedUntil: this.lease(now),
+      },
+      trx,
+    );
   }
 
   private async refund(saga: SagaRow, bookingId: string, payload: BookingSagaPayload) {
@@ -443,3 +466,6 @@ export class BookingSaga {
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Rolls the confirmation back: the event stopped selling before it could commit. */
+class EventClosed extends Error {}

@@ -66,24 +66,24 @@ export class HoldService {
       );
     }
     try {
-      const result = await this.db.transaction().execute(async (trx) => {
-        const held = await this.holdInTransaction(trx, actor, eventId, input);
-        await recordAudit(trx, {
-          context: audit,
-          action: 'hold.created',
-          target: { type: 'hold', id: held.view.id },
-          after: {
-            eventId,
-            seatIds: held.view.seatIds,
-            quantity: held.view.quantity,
-            totalCents: held.view.totalCents,
-            currency: held.view.currency,
-            expiresAt: held.view.expiresAt,
-          },
-        });
-        await completeInTransaction?.(trx, { statusCode: 201, body: held.view });
-        return held;
-      });
+      const result = await this.db.transaction().execute((trx) =>
+        this.holdInTransaction(trx, actor, eventId, input, async (view) => {
+          await recordAudit(trx, {
+            context: audit,
+            action: 'hold.created',
+            target: { type: 'hold', id: view.id },
+            after: {
+              eventId,
+              seatIds: view.seatIds,
+              quantity: view.quantity,
+              totalCents: view.totalCents,
+              currency: view.currency,
+              expiresAt: view.expiresAt,
+            },
+          });
+          await completeInTransaction?.(trx, { statusCode: 201, body: view });
+        }),
+      );
       await this.afterChange(eventId, result.available);
       this.metrics.operation('hold', 'success');
       return result.view;
@@ -165,6 +165,8 @@ export class HoldService {
     actor: Principal,
     eventId: string,
     input: CreateHoldInput,
+    /** The request's own writes (audit, idempotent response), made before the event row lock. */
+    alsoRecord: (view: HoldView) => Promise<void>,
   ): Promise<{ view: HoldView; available: number }> {
     const now = this.clock.now();
     await this.holds.lockUserOnEvent(trx, actor.userId, eventId);
@@ -250,10 +252,6 @@ export class HoldService {
       await this.inventory.markSeatsHeld(trx, holdId, seatIds);
       await this.holds.insertSeats(trx, holdId, seatIds);
     }
-    const available = await this.inventory.holdCapacity(trx, eventId, quantity, releasedQuantity);
-    if (available === undefined) {
-      throw new AppError('SOLD_OUT', `Fewer than ${quantity} tickets are left`);
-    }
     await writeOutbox(trx, [
       {
         type: 'seats.held',
@@ -269,18 +267,23 @@ export class HoldService {
         },
       },
     ]);
-    return {
-      view: {
-        id: holdId,
-        eventId,
-        seatIds,
-        quantity,
-        totalCents,
-        currency: event.currency,
-        expiresAt: expiresAt.toISOString(),
-      },
-      available,
+    const view: HoldView = {
+      id: holdId,
+      eventId,
+      seatIds,
+      quantity,
+      totalCents,
+      currency: event.currency,
+      expiresAt: expiresAt.toISOString(),
     };
+    await alsoRecord(view);
+    // The event row is every hold's and every sale's hot spot: its lock is taken last, by one
+    // conditional update, and held only until the commit that follows.
+    const available = await this.inventory.holdCapacity(trx, eventId, quantity, releasedQuantity);
+    if (available === undefined) {
+      throw new AppError('SOLD_OUT', `Fewer than ${quantity} tickets are left`);
+    }
+    return { view, available };
   }
 }
 

@@ -21,13 +21,10 @@ export class InventoryRepository {
     return rows;
   }
 
-  /**
-   * The event's status, with its row locked for the counter update that follows (taking it
-   * exclusively at once avoids two transactions upgrading share locks into a deadlock).
-   */
-  async lockEventStatus(trx: Kysely<DB>, eventId: string): Promise<string | undefined> {
+  /** The event's status, unlocked: enough to word a failure. */
+  async eventStatus(trx: Kysely<DB>, eventId: string): Promise<string | undefined> {
     const { rows } = await sql<{ status: string }>`
-      SELECT status FROM events WHERE id = ${eventId} FOR UPDATE`.execute(trx);
+      SELECT status FROM events WHERE id = ${eventId}`.execute(trx);
     return rows[0]?.status;
   }
 
@@ -80,21 +77,23 @@ export class InventoryRepository {
       WHERE id = ${eventId}`.execute(trx);
   }
 
-  /** held → sold for a hold whose booking is confirmed. */
-  async sellHeld(
-    trx: Kysely<DB>,
-    eventId: string,
-    holdId: string,
-    bookingId: string,
-    quantity: number,
-  ): Promise<string[]> {
+  /** held → sold for the seats of a hold whose booking is confirmed (none for GA). */
+  async sellHeldSeats(trx: Kysely<DB>, holdId: string, bookingId: string): Promise<string[]> {
     const { rows } = await sql<{ id: string }>`
       UPDATE event_seats SET status = 'sold', hold_id = NULL, booking_id = ${bookingId}
       WHERE hold_id = ${holdId} RETURNING id`.execute(trx);
-    await sql`
-      UPDATE events SET held = held - ${quantity}::int, sold = sold + ${quantity}::int
-      WHERE id = ${eventId}`.execute(trx);
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * held → sold on the event's counters, only while it is on sale; false when it is not.
+   * Callers make it their transaction's last statement: it locks the event row.
+   */
+  async sellHeldCount(trx: Kysely<DB>, eventId: string, quantity: number): Promise<boolean> {
+    const { rows } = await sql<{ id: string }>`
+      UPDATE events SET held = held - ${quantity}::int, sold = sold + ${quantity}::int
+      WHERE id = ${eventId} AND status = 'published' RETURNING id`.execute(trx);
+    return rows.length > 0;
   }
 
   /** sold → available for a cancelled booking. */
