@@ -300,6 +300,7 @@ async function main(): Promise<void> {
       await db.transaction().execute((trx) =>
         analytics.apply(trx, {
           eventId: eventIds[i % eventIds.length]!,
+          shard: i % 8,
           at: new Date(),
           bookings: 1,
           tickets: 2,

@@ -287,7 +287,7 @@ describe('analytics after a randomized concurrent workload', () => {
       Promise.all(
         ['analytics_platform_hourly', 'analytics_event_hourly', 'analytics_event_daily'].map(
           async (table) =>
-            (await sql`SELECT * FROM ${sql.table(table)} ORDER BY 1, 2`.execute(db())).rows,
+            (await sql`SELECT * FROM ${sql.table(table)} ORDER BY 1, 2, shard`.execute(db())).rows,
         ),
       );
     const kept = await snapshot();
@@ -340,6 +340,7 @@ describe('analytics roll-ups over ranges of whole and partial days', () => {
       const tickets = 1 + Math.floor(Math.random() * 4);
       return {
         eventId: eventIds[Math.floor(Math.random() * 3)]!,
+        shard: Math.floor(Math.random() * 8),
         at: new Date(origin + Math.floor(Math.random() * 5 * DAY)),
         bookings: cancelled ? 0 : 1,
         tickets: cancelled ? 0 : tickets,

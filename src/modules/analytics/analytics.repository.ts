@@ -4,6 +4,8 @@ import type { DB } from '../../infra/postgres/schema.js';
 /** One booking's contribution to the roll-ups: a confirmation or a cancellation. */
 export interface AnalyticsFact {
   eventId: string;
+  /** Which of the roll-up row's shards takes it (0–7): spreads one hour's writers. */
+  shard: number;
   at: Date;
   bookings: number;
   tickets: number;
@@ -106,8 +108,7 @@ export class AnalyticsRepository {
 
   /**
    * Adds one fact to the three roll-ups, in the caller's transaction. Always in the same
-   * order (platform hour, event hour, event day), so concurrent consumers queue on the hot
-   * platform row instead of deadlocking.
+   * order (platform hour, event hour, event day), so concurrent consumers never deadlock.
    */
   async apply(trx: Kysely<DB>, fact: AnalyticsFact): Promise<void> {
     const values = sql`${fact.bookings}::int, ${fact.tickets}::int, ${fact.revenueCents}::bigint,
@@ -120,18 +121,22 @@ export class AnalyticsRepository {
       cancelled_tickets = t.cancelled_tickets + EXCLUDED.cancelled_tickets,
       refunded_cents = t.refunded_cents + EXCLUDED.refunded_cents`);
     const hour = sql`date_trunc('hour', ${fact.at}::timestamptz, 'UTC')`;
+    const columns = sql.raw(
+      'bookings, tickets, revenue_cents, cancellations, cancelled_tickets, refunded_cents, shard',
+    );
+    const shard = sql`${fact.shard}::smallint`;
     await sql`
-      INSERT INTO analytics_platform_hourly AS t
-      VALUES (${hour}, ${values})
-      ON CONFLICT (hour) DO UPDATE SET ${add}`.execute(trx);
+      INSERT INTO analytics_platform_hourly AS t (hour, ${columns})
+      VALUES (${hour}, ${values}, ${shard})
+      ON CONFLICT (hour, shard) DO UPDATE SET ${add}`.execute(trx);
     await sql`
-      INSERT INTO analytics_event_hourly AS t
-      VALUES (${fact.eventId}, ${hour}, ${values})
-      ON CONFLICT (event_id, hour) DO UPDATE SET ${add}`.execute(trx);
+      INSERT INTO analytics_event_hourly AS t (event_id, hour, ${columns})
+      VALUES (${fact.eventId}, ${hour}, ${values}, ${shard})
+      ON CONFLICT (event_id, hour, shard) DO UPDATE SET ${add}`.execute(trx);
     await sql`
-      INSERT INTO analytics_event_daily AS t
-      VALUES (${fact.eventId}, (${fact.at}::timestamptz AT TIME ZONE 'UTC')::date, ${values})
-      ON CONFLICT (event_id, day) DO UPDATE SET ${add}`.execute(trx);
+      INSERT INTO analytics_event_daily AS t (event_id, day, ${columns})
+      VALUES (${fact.eventId}, (${fact.at}::timestamptz AT TIME ZONE 'UTC')::date, ${values}, ${shard})
+      ON CONFLICT (event_id, day, shard) DO UPDATE SET ${add}`.execute(trx);
   }
 
   /** Sums over the hours overlapping the range. */
