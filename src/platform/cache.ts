@@ -27,8 +27,9 @@ export class ReadCache {
   private readonly instanceId = randomUUID();
   private readonly requests: Counter<'level' | 'result'> | undefined;
   /**
-   * Loads under way, by local key: concurrent misses share one (a flash sale's thousand
-   * readers of a just-invalidated seat map cause one rebuild, not a thousand). An
+   * Reads under way, by local key: concurrent misses share one trip to the shared level and,
+   * when that misses too, one load (a flash sale's thousand readers of a just-invalidated
+   * seat map cause one rebuild and one 2 MB Redis read, not a thousand). An
    * invalidation detaches them, so what they read before the write is never stored.
    */
   private readonly loading = new Map<string, { value: Promise<string>; stale: boolean }>();
@@ -87,31 +88,45 @@ export class ReadCache {
       this.hits++;
       return local;
     }
-    const shared = await this.readShared(id);
-    if (this.options.sharedTtlSeconds > 0) this.count('shared', shared !== null);
-    if (shared !== null) {
-      this.hits++;
-      if (this.options.localTtlMs > 0) this.local.set(localKey, shared);
-      return shared;
-    }
     const underway = this.loading.get(localKey);
     if (underway) {
       this.hits++;
       return underway.value;
     }
-    this.misses++;
-    const flight = { value: load(), stale: false };
+    const flight: { value: Promise<string>; stale: boolean } = {
+      value: Promise.resolve(''),
+      stale: false,
+    };
+    flight.value = this.readThrough(id, localKey, load, () => flight.stale);
     this.loading.set(localKey, flight);
     try {
-      const value = await flight.value;
-      if (!flight.stale) {
-        if (this.options.localTtlMs > 0) this.local.set(localKey, value);
-        await this.writeShared(id, value);
-      }
-      return value;
+      return await flight.value;
     } finally {
       if (this.loading.get(localKey) === flight) this.loading.delete(localKey);
     }
+  }
+
+  /** The shared level, else the loader; stores what it got unless a write made it stale. */
+  private async readThrough(
+    id: CacheKey,
+    localKey: string,
+    load: () => Promise<string>,
+    isStale: () => boolean,
+  ): Promise<string> {
+    const shared = await this.readShared(id);
+    if (this.options.sharedTtlSeconds > 0) this.count('shared', shared !== null);
+    if (shared !== null) {
+      this.hits++;
+      if (this.options.localTtlMs > 0 && !isStale()) this.local.set(localKey, shared);
+      return shared;
+    }
+    this.misses++;
+    const value = await load();
+    if (!isStale()) {
+      if (this.options.localTtlMs > 0) this.local.set(localKey, value);
+      await this.writeShared(id, value);
+    }
+    return value;
   }
 
   /**
