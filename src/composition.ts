@@ -152,6 +152,18 @@ function infrastructure(config: Config, namespace: string): Infrastructure {
   };
 }
 
+/**
+ * Redis key prefix and RabbitMQ name prefix. Unset: `evently:` keys and the `evently`
+ * exchange; `NAMESPACE=blue`: `blue:` keys and `blue.evently`; tests pass their own.
+ */
+function namespacesOf(config: Config, options: CompositionOptions): { redis: string; bus: string } {
+  const redis = options.redisNamespace ?? (config.namespace ? `${config.namespace}:` : 'evently:');
+  const bus =
+    options.busNamespace ??
+    (config.namespace ? `${config.namespace}.` : redis === 'evently:' ? '' : redis);
+  return { redis, bus };
+}
+
 /** The composition root: adapters are built once here and handed to what needs them. */
 export async function createDependencies(
   config: Config,
@@ -163,7 +175,8 @@ export async function createDependencies(
     // Tokens and passwords never reach the logs.
     redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken'],
   });
-  const infra = infrastructure(config, options.redisNamespace ?? 'evently:');
+  const names = namespacesOf(config, options);
+  const infra = infrastructure(config, names.redis);
   // Catalog and analytics reads may go to a replica; nothing that decides a booking does.
   const replica = config.databaseReadUrl
     ? connectPostgres(config.databaseReadUrl, config.databasePoolSize)
@@ -218,7 +231,6 @@ export async function createDependencies(
   const events = new EventService(eventRepository, venueRepository, cache, (eventId, audit) =>
     booking.bookings.cancelEvent(eventId, audit),
   );
-  const namespace = options.redisNamespace ?? 'evently:';
   const messaging = createAsyncModule({
     config,
     database,
@@ -227,7 +239,7 @@ export async function createDependencies(
     clock,
     logger,
     registry: metrics.registry,
-    busNamespace: options.busNamespace ?? (namespace === 'evently:' ? '' : namespace),
+    busNamespace: names.bus,
   });
 
   return {

@@ -73,6 +73,7 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_HOLD_MAX: Int(1, 1_000_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
   OTEL_SERVICE_NAME: Type.String({ minLength: 1, maxLength: 200 }),
+  NAMESPACE: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' })),
 });
 
 const DEFAULTS: Record<string, string> = {
@@ -163,6 +164,11 @@ export interface Config {
   databasePoolSize: number;
   /** A replica for catalog and analytics reads; never for what decides a booking. */
   databaseReadUrl?: string;
+  /**
+   * Keeps deployments that share a Redis or a RabbitMQ apart: prefixes every Redis key and
+   * every exchange and queue name. Unset: `evently:` keys and `evently.*` queues.
+   */
+  namespace?: string;
   redisUrl?: string;
   redisClusterNodes?: string[];
   amqpUrl?: string;
@@ -246,6 +252,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,
     databaseReadUrl: env.DATABASE_READ_URL,
+    namespace: env.NAMESPACE,
     redisUrl: env.REDIS_URL,
     redisClusterNodes: env.REDIS_CLUSTER_NODES?.split(','),
     amqpUrl: env.AMQP_URL,

@@ -215,6 +215,8 @@ async function main(): Promise<number> {
     DATA_DIR: bench.dataDir,
     PAYMENTS_URL: simBase,
     DATABASE_POOL_SIZE: String(POOL),
+    // Its own Redis keys and RabbitMQ queues: a shared broker's other Evently stays apart.
+    NAMESPACE: 'bench',
   };
   delete env.ADMIN_EMAIL;
   delete env.ADMIN_PASSWORD;
