@@ -20,6 +20,7 @@ import { connectPostgres, openEmbedded, type Database } from '../src/infra/postg
 import { migrate } from '../src/infra/postgres/migrator.js';
 import type { DB } from '../src/infra/postgres/schema.js';
 import { AnalyticsRepository } from '../src/modules/analytics/analytics.repository.js';
+import { percentile } from './flash-sale/load.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -161,9 +162,6 @@ interface Measured {
   p99: number;
   max: number;
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 async function measure(name: string, urls: () => string, token: string): Promise<Measured> {
   const timings: number[] = [];

@@ -41,7 +41,7 @@ CREATE TABLE analytics_event_daily (
 CREATE INDEX analytics_event_daily_day_idx ON analytics_event_daily (day, event_id);
 
 -- Recomputes every roll-up from the bookings table. Run by this migration for the bookings
--- that existed before it, and by `evently analytics-rebuild` (with the workers stopped: a
+-- that existed before it, and by hand with `SELECT analytics_rebuild()` (with the workers stopped: a
 -- message applied while it runs would be counted twice).
 CREATE FUNCTION analytics_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { pino, type Logger } from 'pino';
-import type { Config } from './config.js';
+import { hasSharedRedis, type Config } from './config.js';
 import { openEmbedded, connectPostgres, type Database } from './infra/postgres/database.js';
 import type { DB } from './infra/postgres/schema.js';
 import { MemoryPubSub, NoSharedCache } from './infra/memory/memory-cache-store.js';
@@ -110,7 +110,7 @@ interface Infrastructure {
 }
 
 function infrastructure(config: Config, namespace: string): Infrastructure {
-  if (!config.redisUrl && !config.redisClusterNodes) {
+  if (!hasSharedRedis(config)) {
     return {
       denylist: new MemoryTokenDenylist(),
       sessions: new MemorySessionDirectory(),
@@ -206,7 +206,7 @@ export async function createDependencies(
     {
       localTtlMs: config.localCacheTtlMs,
       // Without Redis there is no shared level (nor shared hits and misses to count).
-      sharedTtlSeconds: config.redisUrl || config.redisClusterNodes ? config.cacheTtlSeconds : 0,
+      sharedTtlSeconds: hasSharedRedis(config) ? config.cacheTtlSeconds : 0,
     },
     (error) => logger.warn({ err: error }, 'shared cache unavailable; reading through'),
     metrics.registry,

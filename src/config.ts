@@ -117,42 +117,22 @@ const DEFAULTS: Record<string, string> = {
   OTEL_SERVICE_NAME: 'evently',
 };
 
-const INTEGER_KEYS = new Set([
-  'MESSAGE_MAX_ATTEMPTS',
-  'MESSAGE_RETRY_BASE_MS',
-  'OUTBOX_POLL_MS',
-  'WS_HEARTBEAT_MS',
-  'WS_MAX_BUFFERED_BYTES',
-  'EMAIL_SWEEP_INTERVAL_MS',
-  'PORT',
-  'DATABASE_POOL_SIZE',
-  'ACCESS_TOKEN_TTL_SECONDS',
-  'REFRESH_TOKEN_TTL_SECONDS',
-  'BCRYPT_COST',
-  'HOLD_TTL_SECONDS',
-  'BODY_LIMIT_BYTES',
-  'CACHE_TTL_SECONDS',
-  'LOCAL_CACHE_TTL_MS',
-  'PAYMENT_TIMEOUT_MS',
-  'PAYMENT_BREAKER_RESET_MS',
-  'PAYMENT_BREAKER_THRESHOLD',
-  'PAYMENT_SIM_SLOW_MS',
-  'SAGA_LEASE_MS',
-  'SAGA_RETRY_DELAY_MS',
-  'SAGA_RECOVERY_INTERVAL_MS',
-  'HOLD_SWEEP_INTERVAL_MS',
-  'RATE_LIMIT_WINDOW_MS',
-  'RATE_LIMIT_IP_MAX',
-  'RATE_LIMIT_USER_MAX',
-  'RATE_LIMIT_AUTH_MAX',
-  'RATE_LIMIT_HOLD_MAX',
-]);
+// Variables declared with Int(…): their text is turned into a number before validation.
+const INTEGER_KEYS = new Set(
+  Object.entries(EnvSchema.properties)
+    .filter(([, schema]) => (schema as { type?: unknown }).type === 'integer')
+    .map(([key]) => key),
+);
 
 type Env = Static<typeof EnvSchema>;
 
 export type JwtKeys =
   | { algorithm: 'HS256'; secret: string }
   | { algorithm: 'RS256'; privateKeyPem: string; publicKeyPem: string };
+
+/** Whether a Redis (single node or cluster) is shared by the instances. */
+export const hasSharedRedis = (config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>): boolean =>
+  Boolean(config.redisUrl || config.redisClusterNodes);
 
 export interface Config {
   env: Env['NODE_ENV'];

@@ -30,9 +30,10 @@ export class ReadCache {
    * Reads under way, by local key: concurrent misses share one trip to the shared level and,
    * when that misses too, one load (a flash sale's thousand readers of a just-invalidated
    * seat map cause one rebuild and one 2 MB Redis read, not a thousand). An
-   * invalidation detaches them, so what they read before the write is never stored.
+   * invalidation removes them from here, and a read no longer here stores nothing: what it
+   * read before the write is never cached.
    */
-  private readonly loading = new Map<string, { value: Promise<string>; stale: boolean }>();
+  private readonly loading = new Map<string, Promise<string>>();
   /** Reads answered from either level, and reads that had to load. */
   hits = 0;
   misses = 0;
@@ -91,16 +92,17 @@ export class ReadCache {
     const underway = this.loading.get(localKey);
     if (underway) {
       this.hits++;
-      return underway.value;
+      return underway;
     }
-    const flight: { value: Promise<string>; stale: boolean } = {
-      value: Promise.resolve(''),
-      stale: false,
-    };
-    flight.value = this.readThrough(id, localKey, load, () => flight.stale);
+    const flight: Promise<string> = this.readThrough(
+      id,
+      localKey,
+      load,
+      () => this.loading.get(localKey) !== flight,
+    );
     this.loading.set(localKey, flight);
     try {
-      return await flight.value;
+      return await flight;
     } finally {
       if (this.loading.get(localKey) === flight) this.loading.delete(localKey);
     }
@@ -155,21 +157,13 @@ export class ReadCache {
     for (const entry of entries) {
       if (!entry.group) {
         this.local.delete(localKeyOf(entry));
-        this.detach(localKeyOf(entry));
+        this.loading.delete(localKeyOf(entry));
         continue;
       }
       const prefix = `${entry.group}|`;
       for (const key of this.local.keys()) if (key.startsWith(prefix)) this.local.delete(key);
-      for (const key of this.loading.keys()) if (key.startsWith(prefix)) this.detach(key);
+      for (const key of this.loading.keys()) if (key.startsWith(prefix)) this.loading.delete(key);
     }
-  }
-
-  /** A load that began before a write: its callers get it, the caches do not. */
-  private detach(localKey: string): void {
-    const flight = this.loading.get(localKey);
-    if (!flight) return;
-    flight.stale = true;
-    this.loading.delete(localKey);
   }
 
   // The shared level is an accelerator: when it fails, reads go to the database instead.

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { withTimeout } from './timeout.js';
 
 export interface DependencyCheck {
   name: string;
@@ -22,14 +23,8 @@ const SLOW_MS = 500;
 
 async function probe(dependency: DependencyCheck): Promise<DependencyReport> {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const answer = await Promise.race([
-      dependency.check(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
-      }),
-    ]);
+    const answer = await withTimeout(dependency.check(), CHECK_TIMEOUT_MS, 'timed out');
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
     return {
       status: answer === 'degraded' || latencyMs > SLOW_MS ? 'degraded' : 'healthy',
@@ -44,8 +39,6 @@ async function probe(dependency: DependencyCheck): Promise<DependencyReport> {
       // Only the message: connection errors can carry URLs, and URLs can carry passwords.
       error: error instanceof Error ? error.message.replace(/\/\/[^@\s]*@/g, '//***@') : 'failed',
     };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { RedisClient } from './redis-client.js';
 import type { CacheStore, PubSub } from '../../platform/ports/cache-store.js';
 
-/** Groups are RedisClient hashes: one DEL drops every entry of a group, with no key scans. */
+/** Groups are Redis hashes: one DEL drops every entry of a group, with no key scans. */
 export class RedisCacheStore implements CacheStore {
   constructor(private readonly redis: RedisClient) {}
 
@@ -32,11 +32,11 @@ export class RedisCacheStore implements CacheStore {
   }
 }
 
-/** RedisClient pub/sub needs a connection of its own for subscribing. */
+/** Redis pub/sub needs a connection of its own for subscribing. */
 export class RedisPubSub implements PubSub {
   private readonly handlers = new Map<string, Array<(message: string) => void>>();
 
-  /** `namespace` separates deployments sharing one RedisClient (ioredis' keyPrefix skips channels). */
+  /** `namespace` separates deployments sharing one Redis (ioredis' keyPrefix skips channels). */
   constructor(
     private readonly publisher: RedisClient,
     private readonly subscriber: RedisClient,

@@ -1,7 +1,7 @@
 import type { RedisClient } from './redis-client.js';
 import type { Admission, InventoryGate } from '../../platform/ports/inventory-gate.js';
 
-// Both keys carry the event's hash tag, so the script runs unchanged on RedisClient Cluster.
+// Both keys carry the event's hash tag, so the script runs unchanged on Redis Cluster.
 const availableKey = (eventId: string) => `inventory:{event:${eventId}}:available`;
 const userLockKey = (eventId: string, userId: string) =>
   `inventory:{event:${eventId}}:user:${userId}`;

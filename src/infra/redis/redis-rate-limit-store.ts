@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis-client.js';
 import type { RateLimitDecision, RateLimitStore } from '../../platform/ports/rate-limit-store.js';
+import { withTimeout } from '../../platform/timeout.js';
 
 // KEYS[1] the window: a sorted set of allowed requests scored by time in ms.
 // ARGV[1] limit, ARGV[2] window ms, ARGV[3] a member unique to this request.
-// Time is the RedisClient server's, so instances with skewed clocks still share one window
-// (scripts replicate their effects since RedisClient 5, so reading TIME before writing is allowed).
+// Time is the Redis server's, so instances with skewed clocks still share one window
+// (scripts replicate their effects since Redis 5, so reading TIME before writing is allowed).
 const HIT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -29,7 +30,7 @@ const HIT_SHA = createHash('sha1').update(HIT).digest('hex');
 
 /**
  * Windows shared by every instance. Callers put a hash tag in each key
- * (`ratelimit:{ip:…}:…`); the script touches that one key, so it runs on RedisClient Cluster.
+ * (`ratelimit:{ip:…}:…`); the script touches that one key, so it runs on Redis Cluster.
  */
 export class RedisRateLimitStore implements RateLimitStore {
   constructor(
@@ -41,14 +42,13 @@ export class RedisRateLimitStore implements RateLimitStore {
     // Every request asks, so an answer that is not coming must not hold requests up: while
     // disconnected, fail at once instead of queueing behind reconnection attempts, and give
     // up on a reply that takes too long. The caller lets the request through either way.
-    if (this.redis.status !== 'ready')
-      throw new Error(`RedisClient connection is ${this.redis.status}`);
+    if (this.redis.status !== 'ready') throw new Error(`Redis connection is ${this.redis.status}`);
     const args = [key, String(limit), String(windowMs), randomUUID()] as const;
-    const [allowed, remaining, resetMs] = (await this.withTimeout(this.run(args))) as [
-      number,
-      number,
-      number,
-    ];
+    const [allowed, remaining, resetMs] = (await withTimeout(
+      this.run(args),
+      this.timeoutMs,
+      'Redis did not answer in time',
+    )) as [number, number, number];
     return {
       allowed: allowed === 1,
       remaining,
@@ -57,22 +57,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     };
   }
 
-  private async withTimeout<T>(answer: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error('RedisClient did not answer in time')),
-        this.timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([answer, late]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  // Every request runs the script, so it travels by hash once RedisClient has it cached.
+  // Every request runs the script, so it travels by hash once Redis has it cached.
   private async run(args: readonly [string, string, string, string]): Promise<unknown> {
     try {
       return await this.redis.evalsha(HIT_SHA, 1, ...args);

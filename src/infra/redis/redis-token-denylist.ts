@@ -1,7 +1,7 @@
 import type { RedisClient } from './redis-client.js';
 import type { TokenDenylist, TokenIdentity } from '../../platform/ports/token-denylist.js';
 
-// Keys of one user share a hash tag, so the single MGET below also works on RedisClient Cluster.
+// Keys of one user share a hash tag, so the single MGET below also works on Redis Cluster.
 const jtiKey = (userId: string, jti: string) => `denylist:{user:${userId}}:jti:${jti}`;
 const sessionKey = (userId: string, sid: string) => `denylist:{user:${userId}}:sid:${sid}`;
 const epochKey = (userId: string) => `denylist:{user:${userId}}:epoch`;

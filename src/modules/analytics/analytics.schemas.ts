@@ -2,14 +2,19 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const Cents = Type.Integer({ description: 'Minor units of the events’ currency' });
 const Count = Type.Integer({ minimum: 0 });
+// Figures are kept per hour: say how a range meets them.
+const HOURS = 'Figures are kept per UTC hour: an hour counts when it overlaps [from, to).';
 
 export const AnalyticsQuery = Type.Object(
   {
     from: Type.Optional(
-      Type.String({ format: 'date-time', description: 'Start (default: 30 days before `to`)' }),
+      Type.String({
+        format: 'date-time',
+        description: `Start (default: 30 days before to). ${HOURS}`,
+      }),
     ),
     to: Type.Optional(
-      Type.String({ format: 'date-time', description: 'End, exclusive (default: now)' }),
+      Type.String({ format: 'date-time', description: `End, exclusive (default: now). ${HOURS}` }),
     ),
     limit: Type.Integer({
       minimum: 1,
@@ -24,8 +29,8 @@ export type AnalyticsQuery = Static<typeof AnalyticsQuery>;
 
 export const EventAnalyticsQuery = Type.Object(
   {
-    from: Type.Optional(Type.String({ format: 'date-time' })),
-    to: Type.Optional(Type.String({ format: 'date-time' })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: HOURS })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: HOURS })),
   },
   { additionalProperties: false },
 );
@@ -102,6 +107,7 @@ export const EventAnalytics = Type.Object({
       revenueCents: Cents,
       cancellations: Count,
     }),
+    { description: 'Gross per hour: confirmations (cancellations counted apart, not netted)' },
   ),
   waitlist: Type.Union([Count, Type.Null()], {
     description: 'People waiting; null while the event has no waitlist',

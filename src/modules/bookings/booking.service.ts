@@ -18,6 +18,7 @@ import type { BookingView } from './booking.schemas.js';
 import { toBookingSummary, toBookingView } from './booking.view.js';
 import { CANCELLATION_SAGA, type CancellationPayload } from './cancellation.saga.js';
 import type { SagaDriver } from './saga-driver.js';
+import { SAGA_START } from './saga-dispatcher.js';
 
 const JOIN_POLL_MS = 50;
 
@@ -132,7 +133,7 @@ export class BookingService {
         lockedUntil: runner === 'inline' ? new Date(now.getTime() + this.settings.leaseMs) : null,
       });
       if (!saga) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
-      if (runner === 'worker') await queueSaga(trx, saga.id, booking.id);
+      if (runner === 'worker') await queueSagas(trx, [{ sagaId: saga.id, bookingId: booking.id }]);
       return { booking, saga };
     });
   }
@@ -196,10 +197,12 @@ export class BookingService {
     const now = this.clock.now();
     await this.db.transaction().execute(async (trx) => {
       const confirmed = await this.bookings.confirmedOfEvent(trx, eventId);
+      const queued: Array<{ sagaId: string; bookingId: string }> = [];
       for (const booking of confirmed) {
         const saga = await this.startCancellation(trx, booking, 'event_cancelled', audit, false);
-        if (saga) await queueSaga(trx, saga.id, booking.id);
+        if (saga) queued.push({ sagaId: saga.id, bookingId: booking.id });
       }
+      await queueSagas(trx, queued);
       for (const hold of await this.holds.lockActiveOfEvent(trx, eventId)) {
         await this.releaser.release(trx, hold, 'released', now);
       }
@@ -314,14 +317,18 @@ export class BookingService {
   }
 }
 
-/** Puts a new, unowned saga on the saga queue, in the transaction that created it. */
-function queueSaga(trx: Kysely<DB>, sagaId: string, bookingId: string): Promise<void> {
-  return writeOutbox(trx, [
-    {
-      type: 'saga.start',
+/** Puts new, unowned sagas on the saga queue, in the transaction that created them. */
+function queueSagas(
+  trx: Kysely<DB>,
+  sagas: Array<{ sagaId: string; bookingId: string }>,
+): Promise<void> {
+  return writeOutbox(
+    trx,
+    sagas.map(({ sagaId, bookingId }) => ({
+      type: SAGA_START,
       aggregateType: 'saga',
       aggregateId: sagaId,
       payload: { sagaId, bookingId },
-    },
-  ]);
+    })),
+  );
 }

@@ -4,6 +4,9 @@ import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import type { SagaRepository } from '../../platform/saga/saga.repository.js';
 
+/** A new saga no one drives yet: an async booking, an event cancellation's refund. */
+export const SAGA_START = 'saga.start';
+/** A saga that could not finish inline, handed over by the dispatcher. */
 export const SAGA_CONTINUE = 'saga.continue';
 
 /**

@@ -3,7 +3,7 @@ import type { DB } from '../../infra/postgres/schema.js';
 import { markTaken } from '../../platform/messaging/idempotent-consumer.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
 import type { BookingService } from './booking.service.js';
-import { SAGA_CONTINUE } from './saga-dispatcher.js';
+import { SAGA_CONTINUE, SAGA_START } from './saga-dispatcher.js';
 
 export const SAGA_WORKER_CONSUMER = 'saga-worker';
 
@@ -16,7 +16,7 @@ export const SAGA_WORKER_CONSUMER = 'saga-worker';
 export function sagaWorkerConsumer(bookings: BookingService, db: Kysely<DB>): ConsumerSpec {
   return {
     name: SAGA_WORKER_CONSUMER,
-    bindings: ['saga.start', SAGA_CONTINUE],
+    bindings: [SAGA_START, SAGA_CONTINUE],
     async handle(message) {
       const { sagaId, dispatchedUntil } = message.payload;
       if (typeof sagaId !== 'string') return;

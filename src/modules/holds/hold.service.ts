@@ -15,7 +15,7 @@ import { EventCacheKeys } from '../events/event.cache-keys.js';
 import type { EventRepository, EventRow } from '../events/event.repository.js';
 import type { BookingMetrics } from '../bookings/booking.metrics.js';
 import type { HoldReleaser, ReleasedHold } from './hold-releaser.js';
-import type { HoldRepository, HoldRow } from './hold.repository.js';
+import type { HoldRepository } from './hold.repository.js';
 import type { CreateHoldInput, HoldView } from './hold.schemas.js';
 import type { InventoryRepository } from './inventory.repository.js';
 
@@ -295,16 +295,4 @@ function assertOnSale(event: EventRow, now: Date): void {
     throw new AppError('SALES_CLOSED', `Sales open at ${opens.toISOString()}`);
   }
   if (now >= closes) throw new AppError('SALES_CLOSED', 'Sales for this event have ended');
-}
-
-export function toHoldView(hold: HoldRow, seatIds: string[]): HoldView {
-  return {
-    id: hold.id,
-    eventId: hold.event_id,
-    seatIds,
-    quantity: hold.quantity,
-    totalCents: hold.total_cents,
-    currency: hold.currency,
-    expiresAt: hold.expires_at.toISOString(),
-  };
 }

@@ -11,8 +11,6 @@ const MAX_ATTEMPTS = 10;
  * after a notification and the periodic sweep on any instance never send one twice.
  */
 export class EmailSender {
-  sent = 0;
-
   constructor(
     private readonly notifications: NotificationRepository,
     private readonly mailer: Mailer,
@@ -42,7 +40,6 @@ export class EmailSender {
     try {
       await this.mailer.send({ to: email.to_address, subject: email.subject, text: email.body });
       await this.notifications.markEmail(email.id, { sent: true });
-      this.sent++;
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       this.logger.warn(

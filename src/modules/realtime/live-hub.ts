@@ -32,7 +32,6 @@ export class LiveHub {
   private readonly bySocket = new WeakMap<WebSocket, Client>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly dropped: Counter;
-  pushed = 0;
 
   constructor(
     private readonly pubsub: PubSub,
@@ -139,7 +138,6 @@ export class LiveHub {
         continue;
       }
       for (const message of messages) client.socket.send(message);
-      this.pushed++;
     }
   }
 

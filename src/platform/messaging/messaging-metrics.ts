@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { MessageBus } from '../ports/message-bus.js';
+import { withTimeout } from '../timeout.js';
 
 /** A scrape must answer even when the broker hangs: a queue not checked by then is left out. */
 const QUEUE_CHECK_TIMEOUT_MS = 1000;
@@ -65,7 +66,11 @@ export function registerMessagingMetrics(input: {
     async collect() {
       await Promise.all(
         input.consumers().map(async (consumer) => {
-          const depth = await withTimeout(bus.queueDepth(consumer)).catch(() => undefined);
+          const depth = await withTimeout(
+            bus.queueDepth(consumer),
+            QUEUE_CHECK_TIMEOUT_MS,
+            'timed out',
+          ).catch(() => undefined);
           // An old depth would look like a live one: while the broker is away there is none.
           if (depth === undefined) this.remove({ consumer });
           else this.set({ consumer }, depth);
@@ -105,14 +110,4 @@ async function queryOutbox(db: Kysely<DB>): Promise<OutboxReading> {
     FROM outbox WHERE published_at IS NULL`.execute(db);
   const row = rows[0];
   return { pending: Number(row?.pending ?? 0), lagSeconds: Number(row?.lag_seconds ?? 0) };
-}
-
-function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timed out')), QUEUE_CHECK_TIMEOUT_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
