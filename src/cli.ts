@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import type { Dependencies } from './composition.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, hasSharedRedis, loadConfig, type Config } from './config.js';
 import { startTelemetry } from './platform/telemetry.js';
 
 const USAGE = `Usage: evently <command>
@@ -91,9 +91,9 @@ async function main(argv: string[]): Promise<void> {
       if (!Number.isInteger(instances) || instances < 1 || instances > 64) {
         throw new ConfigError('--instances must be a whole number from 1 to 64');
       }
-      if (instances > 1 && (!config.databaseUrl || !config.redisUrl)) {
+      if (instances > 1 && (!config.databaseUrl || !hasSharedRedis(config))) {
         throw new ConfigError(
-          '--instances needs DATABASE_URL and REDIS_URL: processes cannot share an embedded database',
+          '--instances needs DATABASE_URL and REDIS_URL (or REDIS_CLUSTER_NODES): processes cannot share an embedded database',
         );
       }
       if (instances > 1 && cluster.isPrimary) {

@@ -296,6 +296,41 @@ describe('GET /api/v1/events/:id/bookings.csv', () => {
   });
 });
 
+describe('GET /api/v1/events/:id/bookings.csv with section and row labels that look like formulas', () => {
+  it('when an organizer named a section and a row like formulas, then they get an apostrophe too', async () => {
+    const organizer = await t.signUp('organizer');
+    const venue = await t.inject({
+      method: 'POST',
+      url: '/api/v1/venues',
+      headers: organizer.auth,
+      payload: {
+        name: 'Formula Hall',
+        address: '1 Test Street',
+        city: 'Testville',
+        timezone: 'Europe/Berlin',
+        sections: [{ name: '=SUM(A1:A9)', rows: [{ label: '+1', seats: 2 }] }],
+      },
+    });
+    expect(venue.statusCode).toBe(201);
+    const event = await createEvent(t, organizer, {
+      seating: 'reserved',
+      venueId: venue.json<{ id: string }>().id,
+    });
+    const buyer = await t.signUp();
+    const [seatId] = await seatIdsOf(t, event.id);
+    await holdAndBook(t, buyer, event.id, { seatIds: [seatId!] });
+
+    const response = await t.inject({
+      method: 'GET',
+      url: csvUrl(event.id),
+      headers: organizer.auth,
+    });
+    expect(response.statusCode).toBe(200);
+    const [, line] = parseCsv(response.body);
+    expect([line![col.section!], line![col.row!]]).toEqual(["'=SUM(A1:A9)", "'+1"]);
+  });
+});
+
 describe('GET /api/v1/events/:id/bookings.csv access', () => {
   it('when the organizer or an admin asks, then 200; another organizer or a plain user: 403 FORBIDDEN; no token: 401; a non-uuid id: 400; an unknown or someone else’s draft event: 404', async () => {
     const organizer = await t.signUp('organizer');

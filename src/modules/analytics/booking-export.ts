@@ -107,8 +107,8 @@ function toLine(row: ExportRow): string {
       row.ticket_id ?? '',
       row.code ?? '',
       row.ticket_status ?? '',
-      row.section ?? '',
-      row.row_label ?? '',
+      defused(row.section ?? ''),
+      defused(row.row_label ?? ''),
       row.number ?? '',
     ]
       .map(csvField)
@@ -117,9 +117,9 @@ function toLine(row: ExportRow): string {
 }
 
 /**
- * Text people typed (names, emails) that a spreadsheet would run as a formula — starting with
- * =, +, -, @ — gets a leading apostrophe. Codes and ids are ours and go out verbatim: a
- * check-in list must match them byte for byte.
+ * Text people typed (names, emails, an organizer's section and row labels) that a spreadsheet
+ * would run as a formula — starting with =, +, -, @ — gets a leading apostrophe. Codes and ids
+ * are ours and go out verbatim: a check-in list must match them byte for byte.
  */
 function defused(text: string): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
