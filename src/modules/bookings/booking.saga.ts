@@ -8,6 +8,7 @@ import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/audit-context.
 import { recordAudit } from '../audit/audit-log.writer.js';
 import type { HoldReleaser, ReleasedHold } from '../holds/hold-releaser.js';
 import type { HoldRepository, HoldRow } from '../holds/hold.repository.js';
+import { isEventClosedAtCommit } from '../holds/inventory-refusals.js';
 import type { InventoryRepository } from '../holds/inventory.repository.js';
 import { PaymentUnavailableError, type PaymentGateway } from '../payments/payment-gateway.js';
 import type { BookingMetrics } from './booking.metrics.js';
@@ -205,8 +206,8 @@ export class BookingSaga {
     let next: SagaRow;
     try {
       next = await this.db.transaction().execute(async (trx) => {
-        // Lock order everywhere: hold, then seats, then the event row, last: its lock is held
-        // from the counter update to the commit and by nothing else.
+        // Lock order everywhere: hold, then seats, then the event row, last: its counters
+        // move inside the commit.
         const hold = await this.holds.lockActive(trx, payload.holdId);
         if (!hold || hold.expires_at <= now) {
           // Paid too late: the seats are (or are about to be) someone else's. Refund.
@@ -220,6 +221,10 @@ export class BookingSaga {
           seatIds.length > 0 ? seatIds : Array.from({ length: hold.quantity }, () => null),
         );
         await this.bookings.confirm(trx, bookingId, payload.chargeId!, now);
+        // The conversion moves held → sold at COMMIT (migration 008), only while the event
+        // is published. Against an event cancellation: whichever takes the event row first
+        // wins — this sale commits first and the cancellation refunds it, or the
+        // cancellation commits first and this commit is refused (EV001).
         await this.holds.setStatus(trx, hold.id, 'converted', now);
         await recordAudit(trx, {
           context: payload.audit ?? SYSTEM_AUDIT_CONTEXT,
@@ -253,21 +258,14 @@ export class BookingSaga {
             },
           },
         ]);
-        const done = await this.sagas.update(
+        return this.sagas.update(
           saga.id,
           { step: 'done', status: 'completed', lockedUntil: null, finishedAt: now },
           trx,
         );
-        // Only while the event is on sale. Against an event cancellation: whichever takes
-        // the event row first wins — this sale commits first and the cancellation refunds
-        // it, or the cancellation commits first and this finds the event closed.
-        if (!(await this.inventory.sellHeldCount(trx, payload.eventId, hold.quantity))) {
-          throw new EventClosed();
-        }
-        return done;
       });
     } catch (error) {
-      if (!(error instanceof EventClosed)) throw error;
+      if (!isEventClosedAtCommit(error)) throw error;
       // Everything above was rolled back: the seats stay held, the hold active. Give them
       // back and refund.
       next = await this.db.transaction().execute(async (trx) => {
@@ -467,5 +465,3 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Rolls the confirmation back: the event stopped selling before it could commit. */
-class EventClosed extends Error {}

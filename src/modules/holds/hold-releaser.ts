@@ -19,22 +19,18 @@ export class HoldReleaser {
   ) {}
 
   /**
-   * `hold` must be locked by the caller (lockActive / lockExpired). With `deferCounters` the
-   * event's counters are left to the caller, who folds them into its own single update: the
-   * event row must be the last lock a transaction takes (holds, then seats, then the event).
+   * `hold` must be locked by the caller (lockActive / lockExpired). The event's counters
+   * follow the status change at COMMIT (migration 008), so the event row is locked last and
+   * only inside the commit.
    */
   async release(
     trx: Kysely<DB>,
     hold: HoldRow,
     status: 'released' | 'expired',
     now: Date,
-    options: { deferCounters?: boolean } = {},
   ): Promise<ReleasedHold> {
     await this.holds.setStatus(trx, hold.id, status, now);
     const seatIds = await this.inventory.returnHeldSeats(trx, hold.id);
-    if (!options.deferCounters) {
-      await this.inventory.returnHeldCount(trx, hold.event_id, hold.quantity);
-    }
     const released = { holdId: hold.id, eventId: hold.event_id, seatIds, quantity: hold.quantity };
     await writeOutbox(trx, [
       {
@@ -52,14 +48,14 @@ export class HoldReleaser {
     trx: Kysely<DB>,
     now: Date,
     scope: { eventId?: string; seatIds?: string[]; limit: number },
-    options: { deferCounters?: boolean } = {},
   ): Promise<ReleasedHold[]> {
     const expired = await this.holds.lockExpired(trx, now, scope);
-    // One event row at a time in id order: concurrent sweepers never wait on each other in a cycle.
+    // In event id order, so the commit's counter updates lock the event rows in id order:
+    // concurrent sweepers never wait on each other in a cycle.
     expired.sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
     const released: ReleasedHold[] = [];
     for (const hold of expired)
-      released.push(await this.release(trx, hold, 'expired', now, options));
+      released.push(await this.release(trx, hold, 'expired', now));
     return released;
   }
 }

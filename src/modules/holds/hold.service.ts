@@ -17,6 +17,7 @@ import type { BookingMetrics } from '../bookings/booking.metrics.js';
 import type { HoldReleaser, ReleasedHold } from './hold-releaser.js';
 import type { HoldRepository } from './hold.repository.js';
 import type { CreateHoldInput, HoldView } from './hold.schemas.js';
+import { isSoldOutAtCommit } from './inventory-refusals.js';
 import type { InventoryRepository } from './inventory.repository.js';
 
 export interface HoldSettings {
@@ -66,27 +67,36 @@ export class HoldService {
       );
     }
     try {
-      const result = await this.db.transaction().execute((trx) =>
-        this.holdInTransaction(trx, actor, eventId, input, async (view) => {
-          await recordAudit(trx, {
-            context: audit,
-            action: 'hold.created',
-            target: { type: 'hold', id: view.id },
-            after: {
-              eventId,
-              seatIds: view.seatIds,
-              quantity: view.quantity,
-              totalCents: view.totalCents,
-              currency: view.currency,
-              expiresAt: view.expiresAt,
-            },
-          });
-          await completeInTransaction?.(trx, { statusCode: 201, body: view });
-        }),
-      );
-      await this.afterChange(eventId, result.available);
+      const view = await this.db
+        .transaction()
+        .execute((trx) =>
+          this.holdInTransaction(trx, actor, eventId, input, async (view) => {
+            await recordAudit(trx, {
+              context: audit,
+              action: 'hold.created',
+              target: { type: 'hold', id: view.id },
+              after: {
+                eventId,
+                seatIds: view.seatIds,
+                quantity: view.quantity,
+                totalCents: view.totalCents,
+                currency: view.currency,
+                expiresAt: view.expiresAt,
+              },
+            });
+            await completeInTransaction?.(trx, { statusCode: 201, body: view });
+          }),
+        )
+        .catch((error: unknown) => {
+          // The counters move at COMMIT; there CHECK (available >= 0) refuses an oversell.
+          if (isSoldOutAtCommit(error))
+            throw new AppError('SOLD_OUT', `Fewer than ${quantity} tickets are left`);
+          throw error;
+        });
+      const after = await this.events.findById(eventId);
+      await this.afterChange(eventId, after?.available);
       this.metrics.operation('hold', 'success');
-      return result.view;
+      return view;
     } catch (error) {
       this.metrics.operation(
         'hold',
@@ -165,9 +175,9 @@ export class HoldService {
     actor: Principal,
     eventId: string,
     input: CreateHoldInput,
-    /** The request's own writes (audit, idempotent response), made before the event row lock. */
+    /** The request's own writes (audit, idempotent response), in the same transaction. */
     alsoRecord: (view: HoldView) => Promise<void>,
-  ): Promise<{ view: HoldView; available: number }> {
+  ): Promise<HoldView> {
     const now = this.clock.now();
     await this.holds.lockUserOnEvent(trx, actor.userId, eventId);
     const event = await this.events.findById(eventId, trx);
@@ -204,17 +214,14 @@ export class HoldService {
     const expiresAt = new Date(now.getTime() + this.settings.ttlSeconds * 1000);
     let seatIds: string[] = [];
     let totalCents: number;
-    // Expired holds in the way are freed first (an expired hold never blocks anyone); their
-    // counters are folded into the one event update at the end, which must be the last lock.
-    const expired = await this.releaser.releaseExpired(
+    // Expired holds in the way are freed first (an expired hold never blocks anyone).
+    await this.releaser.releaseExpired(
       trx,
       now,
       'seatIds' in input
         ? { seatIds: input.seatIds, limit: input.seatIds.length }
         : { eventId, limit: 100 },
-      { deferCounters: true },
     );
-    const releasedQuantity = expired.reduce((sum, r) => sum + r.quantity, 0);
     if ('seatIds' in input) {
       const seats = await this.inventory.lockAvailableSeats(trx, eventId, input.seatIds);
       if (seats.length < input.seatIds.length) {
@@ -277,13 +284,9 @@ export class HoldService {
       expiresAt: expiresAt.toISOString(),
     };
     await alsoRecord(view);
-    // The event row is every hold's and every sale's hot spot: its lock is taken last, by one
-    // conditional update, and held only until the commit that follows.
-    const available = await this.inventory.holdCapacity(trx, eventId, quantity, releasedQuantity);
-    if (available === undefined) {
-      throw new AppError('SOLD_OUT', `Fewer than ${quantity} tickets are left`);
-    }
-    return { view, available };
+    // The event row is every hold's and every sale's hot spot: the hold's insert moves its
+    // counters at COMMIT (migration 008), so its lock lasts the commit and no round trip.
+    return view;
   }
 }
 
