@@ -464,4 +464,3 @@ export class BookingSaga {
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-

@@ -54,8 +54,7 @@ export class HoldReleaser {
     // concurrent sweepers never wait on each other in a cycle.
     expired.sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
     const released: ReleasedHold[] = [];
-    for (const hold of expired)
-      released.push(await this.release(trx, hold, 'expired', now));
+    for (const hold of expired) released.push(await this.release(trx, hold, 'expired', now));
     return released;
   }
 }
