@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { prepareParameterizedQueries } from './prepared-statements.js';
 import type { DB } from './schema.js';
 
 export type DatabaseMode = 'postgres' | 'pglite';
@@ -40,7 +41,10 @@ export function connectPostgres(url: string, poolSize: number): Database {
   // crash the process: idle ones are reported on the pool, which replaces them; checked-out
   // ones on the client itself, whose running query fails on its own.
   pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+    prepareParameterizedQueries(client);
+  });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -87,14 +87,15 @@ export class HoldService {
             await completeInTransaction?.(trx, { statusCode: 201, body: view });
           }),
         )
-        .catch((error: unknown) => {
+        .catch(async (error: unknown) => {
           // The counters move at COMMIT; there CHECK (available >= 0) refuses an oversell.
-          if (isSoldOutAtCommit(error))
-            throw new AppError('SOLD_OUT', `Fewer than ${quantity} tickets are left`);
-          throw error;
+          // The gate learns what is left from the refusal, so the next requests that cannot
+          // fit are turned away before they reach the database.
+          if (!isSoldOutAtCommit(error)) throw error;
+          await this.rememberAvailable(eventId);
+          throw new AppError('SOLD_OUT', `Fewer than ${quantity} tickets are left`);
         });
-      const after = await this.events.findById(eventId);
-      await this.afterChange(eventId, after?.available);
+      await this.cache.invalidate(EventCacheKeys.forEvent(eventId));
       this.metrics.operation('hold', 'success');
       return view;
     } catch (error) {
@@ -150,8 +151,8 @@ export class HoldService {
   async afterRelease(released: ReleasedHold[]): Promise<void> {
     const events = new Set(released.map((r) => r.eventId));
     for (const eventId of events) {
-      const event = await this.events.findById(eventId);
-      await this.afterChange(eventId, event?.available);
+      await this.rememberAvailable(eventId);
+      await this.cache.invalidate(EventCacheKeys.forEvent(eventId));
     }
   }
 
@@ -164,10 +165,14 @@ export class HoldService {
     }
   }
 
-  private async afterChange(eventId: string, available: number | undefined): Promise<void> {
-    if (available !== undefined)
-      await this.gate.remember(eventId, available).catch(() => undefined);
-    await this.cache.invalidate(EventCacheKeys.forEvent(eventId));
+  /**
+   * Tells the gate what PostgreSQL has left now. Only after a release or a refusal: a
+   * successful hold leaves the remembered figure too high, which costs nothing but a trip to
+   * the database, while reading it back after every hold would cost one on every hold.
+   */
+  private async rememberAvailable(eventId: string): Promise<void> {
+    const event = await this.events.findById(eventId).catch(() => undefined);
+    if (event) await this.gate.remember(eventId, event.available).catch(() => undefined);
   }
 
   private async holdInTransaction(
