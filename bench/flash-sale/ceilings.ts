@@ -45,7 +45,8 @@ export async function pgbenchAvailable(): Promise<string | null> {
 export async function runPgbench(
   serverUrl: string,
   pgbench: string,
-  runs: Array<{ script: string; clients: number }>,
+  /** `prepared`: pgbench -M prepared, for scripts written with parameters. */
+  runs: Array<{ script: string; clients: number; prepared?: boolean }>,
   seconds: number,
   log: (line: string) => void,
 ): Promise<PgbenchResult[]> {
@@ -66,6 +67,14 @@ export async function runPgbench(
         VALUES (${user!.id}, 'pgbench hall', 'x', 'x', 'UTC', 20000) RETURNING id`.execute(db)
     ).rows;
     await sql`CREATE TABLE pgb_events (n int PRIMARY KEY, id uuid NOT NULL)`.execute(db);
+    // Buyers for ga-booking-path.sql: one per pgbench draw, so the per-user lock rarely waits.
+    await sql`CREATE TABLE pgb_users (n int PRIMARY KEY, id uuid NOT NULL)`.execute(db);
+    await sql`
+      WITH u AS (
+        INSERT INTO users (email, name, password_hash, role)
+        SELECT 'pgbench' || n || '@bench.test', 'pgbench ' || n, 'x', 'user'
+        FROM generate_series(1, 1000) n RETURNING id, name)
+      INSERT INTO pgb_users SELECT split_part(name, ' ', 2)::int, id FROM u`.execute(db);
     await sql`
       WITH e AS (
         INSERT INTO events (organizer_id, venue_id, name, starts_at, ends_at, seating, price_cents,
@@ -90,9 +99,10 @@ export async function runPgbench(
     await sql`VACUUM ANALYZE`.execute(db);
     await database.close();
 
-    for (const { script, clients } of runs) {
+    for (const { script, clients, prepared } of runs) {
       const args = [
         '-n',
+        ...(prepared ? ['-M', 'prepared'] : []),
         '-c',
         String(clients),
         '-j',

@@ -503,6 +503,8 @@ async function main(): Promise<number> {
         { script: 'reserved-counter.sql', clients: POOL },
         { script: 'ga.sql', clients: POOL },
         { script: 'ga.sql', clients: 32 },
+        // Everything the database does for one GA booking: its ceiling for bookings/s.
+        { script: 'ga-booking-path.sql', clients: POOL, prepared: true },
       ];
       pgbench = await runPgbench(serverUrl, pgbenchBin, runs, PGBENCH_S, log);
     } else {
@@ -573,6 +575,18 @@ async function main(): Promise<number> {
       ga?.confirmedBookingsPerSecond ?? 0,
       `pgbench -c ${POOL}`,
       pg('ga.sql', POOL),
+    ],
+    [
+      'GA rush bookings/s vs pgbench ga-booking-path.sql',
+      ga?.confirmedBookingsPerSecond ?? 0,
+      `pgbench -c ${POOL}`,
+      pg('ga-booking-path.sql', POOL),
+    ],
+    [
+      'seat rush bookings/s vs pgbench ga-booking-path.sql',
+      seat?.confirmedBookingsPerSecond ?? 0,
+      `pgbench -c ${POOL}`,
+      pg('ga-booking-path.sql', POOL),
     ],
     [
       'GET /events/:id/seats req/s vs bare route',
