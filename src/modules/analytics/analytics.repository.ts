@@ -107,8 +107,9 @@ export class AnalyticsRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   /**
-   * Adds one fact to the three roll-ups, in the caller's transaction. Always in the same
-   * order (platform hour, event hour, event day), so concurrent consumers never deadlock.
+   * Adds one fact to the three roll-ups, in the caller's transaction, in one statement (one
+   * round trip per booking message instead of three). Every consumer runs the same statement,
+   * so the rows are always written in the same order and concurrent consumers never deadlock.
    */
   async apply(trx: Kysely<DB>, fact: AnalyticsFact): Promise<void> {
     const values = sql`${fact.bookings}::int, ${fact.tickets}::int, ${fact.revenueCents}::bigint,
@@ -126,14 +127,15 @@ export class AnalyticsRepository {
     );
     const shard = sql`${fact.shard}::smallint`;
     await sql`
-      INSERT INTO analytics_platform_hourly AS t (hour, ${columns})
-      VALUES (${hour}, ${values}, ${shard})
-      ON CONFLICT (hour, shard) DO UPDATE SET ${add}`.execute(trx);
-    await sql`
-      INSERT INTO analytics_event_hourly AS t (event_id, hour, ${columns})
-      VALUES (${fact.eventId}, ${hour}, ${values}, ${shard})
-      ON CONFLICT (event_id, hour, shard) DO UPDATE SET ${add}`.execute(trx);
-    await sql`
+      WITH platform_hour AS (
+        INSERT INTO analytics_platform_hourly AS t (hour, ${columns})
+        VALUES (${hour}, ${values}, ${shard})
+        ON CONFLICT (hour, shard) DO UPDATE SET ${add}
+      ), event_hour AS (
+        INSERT INTO analytics_event_hourly AS t (event_id, hour, ${columns})
+        VALUES (${fact.eventId}, ${hour}, ${values}, ${shard})
+        ON CONFLICT (event_id, hour, shard) DO UPDATE SET ${add}
+      )
       INSERT INTO analytics_event_daily AS t (event_id, day, ${columns})
       VALUES (${fact.eventId}, (${fact.at}::timestamptz AT TIME ZONE 'UTC')::date, ${values}, ${shard})
       ON CONFLICT (event_id, day, shard) DO UPDATE SET ${add}`.execute(trx);

@@ -2,9 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { BookingsTable, DB, TicketsTable } from '../../infra/postgres/schema.js';
 import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
+import type { SagaRow } from '../../platform/saga/saga.repository.js';
 
 export type BookingRow = Selectable<BookingsTable>;
 export type TicketRow = Selectable<TicketsTable>;
+
+/** What a booking's view shows of it: the row, its tickets and its latest saga. */
+export interface BookingWithDetails {
+  row: BookingRow;
+  tickets: Array<Pick<TicketRow, 'id' | 'seat_id' | 'code' | 'status'>>;
+  saga: Pick<SagaRow, 'id' | 'type' | 'status' | 'step' | 'attempts' | 'last_error'> | undefined;
+}
 
 /** 128 random bits, URL-safe: a ticket code cannot be guessed or enumerated. */
 export const newTicketCode = () => randomBytes(16).toString('base64url');
@@ -122,14 +130,25 @@ export class BookingRepository {
       .execute();
   }
 
-  tickets(bookingId: string): Promise<TicketRow[]> {
-    return this.db
-      .selectFrom('tickets')
-      .selectAll()
-      .where('booking_id', '=', bookingId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+  /**
+   * A booking with what its view shows of its tickets and latest saga, in one round trip
+   * (the answer to every booking request reads it).
+   */
+  async findWithDetails(id: string): Promise<BookingWithDetails | undefined> {
+    const { rows } = await sql<BookingRow & Omit<BookingWithDetails, 'row'>>`
+      SELECT b.*,
+        COALESCE((
+          SELECT json_agg(json_build_object('id', t.id, 'seat_id', t.seat_id, 'code', t.code,
+                                            'status', t.status) ORDER BY t.created_at, t.id)
+          FROM tickets t WHERE t.booking_id = b.id), '[]'::json) AS tickets,
+        (SELECT json_build_object('id', s.id, 'type', s.type, 'status', s.status, 'step', s.step,
+                                  'attempts', s.attempts, 'last_error', s.last_error)
+         FROM sagas s WHERE s.booking_id = b.id ORDER BY s.created_at DESC LIMIT 1) AS saga
+      FROM bookings b WHERE b.id = ${id}`.execute(this.db);
+    const found = rows[0];
+    if (!found) return undefined;
+    const { tickets, saga, ...row } = found;
+    return { row, tickets, saga: saga ?? undefined };
   }
 
   async listByUser(

@@ -48,7 +48,7 @@ export class BookingService {
     const started = await this.start(actor, input, audit, 'inline');
     if ('existing' in started) {
       if (!started.existing) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
-      return this.outcome(await this.awaitSettled(started.existing.id));
+      return this.outcome((await this.awaitSettled(started.existing.id)).id);
     }
     await this.driver.drive(started.saga);
     return this.outcome(started.booking.id);
@@ -139,10 +139,10 @@ export class BookingService {
   }
 
   async get(actor: Principal, id: string): Promise<BookingView> {
-    const booking = await this.bookings.findById(id);
-    if (!booking) throw notFound('Booking');
-    await this.assertMayAccess(actor, booking);
-    return this.view(booking);
+    const found = await this.bookings.findWithDetails(id);
+    if (!found) throw notFound('Booking');
+    await this.assertMayAccess(actor, found.row);
+    return toBookingView(found);
   }
 
   async listMine(actor: Principal, query: { limit: number; cursor?: string }) {
@@ -248,16 +248,16 @@ export class BookingService {
   }
 
   /** The answer for a booking request, from the booking's state. */
-  private async outcome(bookingOrId: BookingRow | string): Promise<BookingView> {
-    const booking =
-      typeof bookingOrId === 'string' ? await this.bookings.findById(bookingOrId) : bookingOrId;
-    if (!booking) throw notFound('Booking');
+  private async outcome(bookingId: string): Promise<BookingView> {
+    const found = await this.bookings.findWithDetails(bookingId);
+    if (!found) throw notFound('Booking');
+    const booking = found.row;
     const extra = { bookingId: booking.id };
     switch (booking.status) {
       case 'confirmed':
       case 'cancelled':
         this.metrics.operation('book', 'success');
-        return this.view(booking);
+        return toBookingView(found);
       case 'pending':
         this.metrics.operation('book', 'pending');
         throw new AppError(
@@ -297,14 +297,6 @@ export class BookingService {
         });
       }
     }
-  }
-
-  private async view(booking: BookingRow): Promise<BookingView> {
-    const [tickets, saga] = await Promise.all([
-      this.bookings.tickets(booking.id),
-      this.sagas.latestForBooking(booking.id),
-    ]);
-    return toBookingView(booking, tickets, saga);
   }
 
   private async assertMayAccess(actor: Principal, booking: BookingRow): Promise<void> {

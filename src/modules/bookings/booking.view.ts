@@ -1,5 +1,4 @@
-import type { SagaRow } from '../../platform/saga/saga.repository.js';
-import type { BookingRow, TicketRow } from './booking.repository.js';
+import type { BookingRow, BookingWithDetails } from './booking.repository.js';
 import type { BookingSummaryView, BookingView } from './booking.schemas.js';
 
 export function toBookingSummary(row: BookingRow): BookingSummaryView {
@@ -20,11 +19,7 @@ export function toBookingSummary(row: BookingRow): BookingSummaryView {
   };
 }
 
-export function toBookingView(
-  row: BookingRow,
-  tickets: TicketRow[],
-  saga: SagaRow | undefined,
-): BookingView {
+export function toBookingView({ row, tickets, saga }: BookingWithDetails): BookingView {
   return {
     ...toBookingSummary(row),
     tickets: tickets.map((t) => ({ id: t.id, seatId: t.seat_id, code: t.code, status: t.status })),
@@ -32,7 +27,7 @@ export function toBookingView(
   };
 }
 
-export function toSagaState(saga: SagaRow) {
+export function toSagaState(saga: NonNullable<BookingWithDetails['saga']>) {
   return {
     id: saga.id,
     type: saga.type,
