@@ -152,6 +152,12 @@ function machine() {
   };
 }
 
+interface Backlog {
+  drained: boolean;
+  pendingAtStart: number;
+  seconds: number;
+}
+
 interface ScenarioResult {
   name: string;
   phase?: string;
@@ -170,6 +176,8 @@ interface ScenarioResult {
   database?: ActivitySummary;
   profile?: ProfileSummary | null;
   invariants?: InvariantReport;
+  /** With RabbitMQ: the consumers' backlog when the scenario's requests were all answered. */
+  backlog?: Backlog;
 }
 
 async function main(): Promise<number> {
@@ -446,6 +454,16 @@ async function main(): Promise<number> {
         `; ledger ${report.ledger.charges} charges, ${report.ledger.refunds} refunds`,
     );
     for (const v of report.violations) log(`  VIOLATION ${v.kind} ${v.eventId ?? ''}: ${v.detail}`);
+    if (server && process.env.AMQP_URL && !EMBEDDED) {
+      // The consumers (analytics, notifications, live counts) may trail a rush: say by how
+      // much, and let them finish so the next scenario does not pay for this one's messages.
+      const drain = await drainMessages(base, 180_000);
+      last.backlog = drain;
+      log(
+        `message backlog at the end: ${drain.pendingAtStart} message(s); ` +
+          (drain.drained ? `drained in ${drain.seconds} s` : `NOT drained after ${drain.seconds} s`),
+      );
+    }
     results.push(...scenarioResults);
     if (!server && name !== selected[selected.length - 1]) await startEvently();
   }
@@ -454,7 +472,7 @@ async function main(): Promise<number> {
     // RabbitMQ queues are durable and named without a per-run prefix (Evently has no setting
     // for one): a backlog left here would be consumed by the next run's server against a
     // database that does not know its users and events. Let the consumers finish first.
-    const drained = await drainMessages(base, 180_000);
+    const { drained } = await drainMessages(base, 180_000);
     log(
       drained
         ? 'message backlog drained'
@@ -708,22 +726,33 @@ async function main(): Promise<number> {
   return failures > 0 ? 1 : 0;
 }
 
-/** Waits until /metrics shows no unpublished outbox rows and no queued messages. */
-async function drainMessages(base: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits until /metrics shows no unpublished outbox rows and no queued messages; answers
+ * whether it got there, how many were pending at first and how long it took.
+ */
+async function drainMessages(base: string, timeoutMs: number): Promise<Backlog> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let pendingAtStart: number | undefined;
+  const result = (drained: boolean): Backlog => ({
+    drained,
+    pendingAtStart: pendingAtStart ?? 0,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  });
   while (Date.now() < deadline) {
     try {
       const text = await (await fetch(`${base}/metrics`)).text();
       const pending = [...text.matchAll(/^(?:outbox_pending_messages|queue_depth)\S* (\S+)$/gm)]
         .map((m) => Number(m[1]))
         .reduce((a, b) => a + b, 0);
-      if (pending === 0) return true;
+      pendingAtStart ??= pending;
+      if (pending === 0) return result(true);
     } catch {
       // not answering right now; try again
     }
-    await new Promise((done) => setTimeout(done, 2000));
+    await new Promise((done) => setTimeout(done, 500));
   }
-  return false;
+  return result(false);
 }
 
 /** Drops the benchmark database when the run is cut short (set once it exists). */

@@ -12,16 +12,19 @@ import {
   SeatMapSchema,
   UpdateEventBody,
 } from './event.schemas.js';
+import { EncodedAnswers } from '../../platform/encoded-answers.js';
 import type { EventService, JsonText } from './event.service.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 // Cached answers are already JSON text: sent as they are, never parsed and re-serialized.
-const sendJson = (reply: FastifyReply, json: JsonText) =>
+const sendJson = (reply: FastifyReply, json: JsonText | Buffer) =>
   reply.type('application/json; charset=utf-8').send(json);
 
 export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPluginAsyncTypebox {
   return async (app) => {
+    // Seat maps are the large answers (about 100 bytes a seat): encoded once per version.
+    const seatMaps = new EncodedAnswers();
     const tags = ['events'];
     const organizer = guards.requireAuth('organizer', 'admin');
 
@@ -139,7 +142,13 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
         },
       },
       async (request, reply) =>
-        sendJson(reply, await events.seatMapJson(request.principal, request.params.id)),
+        sendJson(
+          reply,
+          seatMaps.bytesOf(
+            request.params.id,
+            await events.seatMapJson(request.principal, request.params.id),
+          ),
+        ),
     );
   };
 }
