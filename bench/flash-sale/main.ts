@@ -461,7 +461,9 @@ async function main(): Promise<number> {
       last.backlog = drain;
       log(
         `message backlog at the end: ${drain.pendingAtStart} message(s); ` +
-          (drain.drained ? `drained in ${drain.seconds} s` : `NOT drained after ${drain.seconds} s`),
+          (drain.drained
+            ? `drained in ${drain.seconds} s`
+            : `NOT drained after ${drain.seconds} s`),
       );
     }
     results.push(...scenarioResults);
