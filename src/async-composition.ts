@@ -88,7 +88,7 @@ export function createAsyncModule(input: {
     notifications.consumer,
     liveUpdateConsumer({ db: database.db, hub }),
     sagaWorkerConsumer(input.booking.bookings, database.db),
-    analyticsConsumer({ db: database.db, analytics: new AnalyticsRepository(database.db) }),
+    analyticsConsumer({ analytics: new AnalyticsRepository(database.db) }),
   ].map(tracedConsumer);
   registerMessagingMetrics({
     registry: input.registry,

@@ -102,43 +102,84 @@ function hourFilter(column: string, range: HourRange): RawBuilder<unknown> {
   return sql`${from ? sql`AND ${col} >= ${from}` : sql``} ${to ? sql`AND ${col} < ${to}` : sql``}`;
 }
 
+const ADD_COUNTERS = sql.raw(`
+  bookings = t.bookings + EXCLUDED.bookings,
+  tickets = t.tickets + EXCLUDED.tickets,
+  revenue_cents = t.revenue_cents + EXCLUDED.revenue_cents,
+  cancellations = t.cancellations + EXCLUDED.cancellations,
+  cancelled_tickets = t.cancelled_tickets + EXCLUDED.cancelled_tickets,
+  refunded_cents = t.refunded_cents + EXCLUDED.refunded_cents`);
+const FACT_COLUMNS = sql.raw(
+  'bookings, tickets, revenue_cents, cancellations, cancelled_tickets, refunded_cents, shard',
+);
+
+/**
+ * One statement adding the facts `source` selects (event_id, at, the six counters, shard) to
+ * the three roll-ups, after the CTEs in `before` (each ending in a comma). Every writer runs
+ * the same statement, so the rows are written in the same order (platform hour, event hour,
+ * event day) and concurrent consumers never deadlock.
+ */
+function addFacts(before: RawBuilder<unknown>, source: RawBuilder<unknown>) {
+  return sql`
+    WITH ${before} fact AS (${source}),
+    platform_hour AS (
+      INSERT INTO analytics_platform_hourly AS t (hour, ${FACT_COLUMNS})
+      SELECT date_trunc('hour', at, 'UTC'), ${FACT_COLUMNS} FROM fact
+      ON CONFLICT (hour, shard) DO UPDATE SET ${ADD_COUNTERS}
+    ), event_hour AS (
+      INSERT INTO analytics_event_hourly AS t (event_id, hour, ${FACT_COLUMNS})
+      SELECT event_id, date_trunc('hour', at, 'UTC'), ${FACT_COLUMNS} FROM fact
+      ON CONFLICT (event_id, hour, shard) DO UPDATE SET ${ADD_COUNTERS}
+    )
+    INSERT INTO analytics_event_daily AS t (event_id, day, ${FACT_COLUMNS})
+    SELECT event_id, (at AT TIME ZONE 'UTC')::date, ${FACT_COLUMNS} FROM fact
+    ON CONFLICT (event_id, day, shard) DO UPDATE SET ${ADD_COUNTERS}`;
+}
+
 /** Roll-ups maintained from the booking messages, and the questions the dashboards ask. */
 export class AnalyticsRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
-  /**
-   * Adds one fact to the three roll-ups, in the caller's transaction, in one statement (one
-   * round trip per booking message instead of three). Every consumer runs the same statement,
-   * so the rows are always written in the same order and concurrent consumers never deadlock.
-   */
+  /** Adds one fact to the three roll-ups, in the caller's transaction (tests, seeding). */
   async apply(trx: Kysely<DB>, fact: AnalyticsFact): Promise<void> {
-    const values = sql`${fact.bookings}::int, ${fact.tickets}::int, ${fact.revenueCents}::bigint,
-      ${fact.cancellations}::int, ${fact.cancelledTickets}::int, ${fact.refundedCents}::bigint`;
-    const add = sql.raw(`
-      bookings = t.bookings + EXCLUDED.bookings,
-      tickets = t.tickets + EXCLUDED.tickets,
-      revenue_cents = t.revenue_cents + EXCLUDED.revenue_cents,
-      cancellations = t.cancellations + EXCLUDED.cancellations,
-      cancelled_tickets = t.cancelled_tickets + EXCLUDED.cancelled_tickets,
-      refunded_cents = t.refunded_cents + EXCLUDED.refunded_cents`);
-    const hour = sql`date_trunc('hour', ${fact.at}::timestamptz, 'UTC')`;
-    const columns = sql.raw(
-      'bookings, tickets, revenue_cents, cancellations, cancelled_tickets, refunded_cents, shard',
-    );
-    const shard = sql`${fact.shard}::smallint`;
-    await sql`
-      WITH platform_hour AS (
-        INSERT INTO analytics_platform_hourly AS t (hour, ${columns})
-        VALUES (${hour}, ${values}, ${shard})
-        ON CONFLICT (hour, shard) DO UPDATE SET ${add}
-      ), event_hour AS (
-        INSERT INTO analytics_event_hourly AS t (event_id, hour, ${columns})
-        VALUES (${fact.eventId}, ${hour}, ${values}, ${shard})
-        ON CONFLICT (event_id, hour, shard) DO UPDATE SET ${add}
-      )
-      INSERT INTO analytics_event_daily AS t (event_id, day, ${columns})
-      VALUES (${fact.eventId}, (${fact.at}::timestamptz AT TIME ZONE 'UTC')::date, ${values}, ${shard})
-      ON CONFLICT (event_id, day, shard) DO UPDATE SET ${add}`.execute(trx);
+    await addFacts(
+      sql``,
+      sql`
+        SELECT ${fact.eventId}::uuid AS event_id, ${fact.at}::timestamptz AS at,
+               ${fact.bookings}::int AS bookings, ${fact.tickets}::int AS tickets,
+               ${fact.revenueCents}::bigint AS revenue_cents,
+               ${fact.cancellations}::int AS cancellations,
+               ${fact.cancelledTickets}::int AS cancelled_tickets,
+               ${fact.refundedCents}::bigint AS refunded_cents,
+               ${fact.shard}::smallint AS shard`,
+    ).execute(trx);
+  }
+
+  /**
+   * Adds a booking's confirmation or cancellation, as its row records it, to the roll-ups —
+   * only if `taken` (a `takeMessage` insert) took the message, so at most once per message —
+   * all in one autocommitted statement: the consumer's whole work is one round trip.
+   */
+  async addBookingOnce(input: {
+    taken: RawBuilder<unknown>;
+    bookingId: string;
+    kind: 'confirmed' | 'cancelled';
+    shard: number;
+  }): Promise<void> {
+    const confirmed = input.kind === 'confirmed';
+    const at = sql.raw(confirmed ? 'confirmed_at' : 'cancelled_at');
+    const counted = confirmed
+      ? sql.raw(`1 AS bookings, quantity AS tickets, total_cents::bigint AS revenue_cents,
+          0 AS cancellations, 0 AS cancelled_tickets, 0::bigint AS refunded_cents`)
+      : sql.raw(`0 AS bookings, 0 AS tickets, 0::bigint AS revenue_cents,
+          1 AS cancellations, quantity AS cancelled_tickets, refund_cents::bigint AS refunded_cents`);
+    await addFacts(
+      sql`taken AS (${input.taken}),`,
+      sql`
+        SELECT event_id, ${at} AS at, ${counted}, ${input.shard}::smallint AS shard
+        FROM bookings
+        WHERE id = ${input.bookingId} AND ${at} IS NOT NULL AND EXISTS (SELECT 1 FROM taken)`,
+    ).execute(this.db);
   }
 
   /** Sums over the hours overlapping the range. */

@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
-import { processOnce } from '../../platform/messaging/idempotent-consumer.js';
+import { takeMessage } from '../../platform/messaging/idempotent-consumer.js';
 import type { BusMessage, ConsumerSpec } from '../../platform/ports/message-bus.js';
 import type { NotificationRepository } from './notification.repository.js';
 
@@ -53,7 +51,6 @@ function render(message: BusMessage): Rendered | null {
  * email is sent after the commit (and retried by the email sender until the server takes it).
  */
 export function notificationConsumer(deps: {
-  db: Kysely<DB>;
   notifications: NotificationRepository;
   emailEnabled: boolean;
   sendNow: (emailId: string) => Promise<void>;
@@ -64,26 +61,10 @@ export function notificationConsumer(deps: {
     async handle(message) {
       const rendered = render(message);
       if (!rendered) return;
-      let emailId: string | undefined;
-      await processOnce(deps.db, NOTIFICATIONS_CONSUMER, message, async (trx) => {
-        const notification = await deps.notifications.insert(trx, {
-          ...rendered,
-          data: { ...message.payload, messageId: message.messageId },
-        });
-        if (!deps.emailEnabled) return;
-        const user = await trx
-          .selectFrom('users')
-          .select('email')
-          .where('id', '=', rendered.userId)
-          .executeTakeFirst();
-        if (user) {
-          emailId = await deps.notifications.queueEmail(trx, {
-            notificationId: notification.id,
-            to: user.email,
-            subject: rendered.title,
-            body: rendered.body,
-          });
-        }
+      const emailId = await deps.notifications.insertOnce({
+        taken: takeMessage(NOTIFICATIONS_CONSUMER, message),
+        notification: { ...rendered, data: { ...message.payload, messageId: message.messageId } },
+        email: deps.emailEnabled,
       });
       if (emailId) await deps.sendNow(emailId).catch(() => undefined);
     },

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { DB, EmailDeliveriesTable, NotificationsTable } from '../../infra/postgres/schema.js';
 import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
 
@@ -8,38 +8,41 @@ export type EmailRow = Selectable<EmailDeliveriesTable>;
 export class NotificationRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
-  insert(
-    trx: Kysely<DB>,
-    n: { userId: string; type: string; title: string; body: string; data: Record<string, unknown> },
-  ): Promise<NotificationRow> {
-    return trx
-      .insertInto('notifications')
-      .values({
-        user_id: n.userId,
-        type: n.type,
-        title: n.title,
-        body: n.body,
-        data: JSON.stringify(n.data),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-  }
-
-  async queueEmail(
-    trx: Kysely<DB>,
-    email: { notificationId: string; to: string; subject: string; body: string },
-  ): Promise<string> {
-    const row = await trx
-      .insertInto('email_deliveries')
-      .values({
-        notification_id: email.notificationId,
-        to_address: email.to,
-        subject: email.subject,
-        body: email.body,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+  /**
+   * Records a notification (and, with `email`, queues its email to the user's address) only
+   * if `taken` (a `takeMessage` insert) took the message: at most once per message, in one
+   * autocommitted statement. Answers the queued email's id, if any.
+   */
+  async insertOnce(input: {
+    taken: RawBuilder<unknown>;
+    notification: {
+      userId: string;
+      type: string;
+      title: string;
+      body: string;
+      data: Record<string, unknown>;
+    };
+    email: boolean;
+  }): Promise<string | undefined> {
+    const n = input.notification;
+    const { rows } = await sql<{ email_id: string | null }>`
+      WITH taken AS (${input.taken}),
+      notification AS (
+        INSERT INTO notifications (user_id, type, title, body, data)
+        SELECT ${n.userId}::uuid, ${n.type}::text, ${n.title}::text, ${n.body}::text,
+               ${JSON.stringify(n.data)}::jsonb
+        WHERE EXISTS (SELECT 1 FROM taken)
+        RETURNING id, user_id, title, body
+      ),
+      email AS (
+        INSERT INTO email_deliveries (notification_id, to_address, subject, body)
+        SELECT notification.id, users.email, notification.title, notification.body
+        FROM notification JOIN users ON users.id = notification.user_id
+        WHERE ${input.email}::boolean
+        RETURNING id
+      )
+      SELECT (SELECT id FROM email) AS email_id`.execute(this.db);
+    return rows[0]?.email_id ?? undefined;
   }
 
   async listForUser(

@@ -40,7 +40,6 @@ export function createNotificationsModule(input: {
     repository,
     emailSender,
     consumer: notificationConsumer({
-      db: input.db,
       notifications: repository,
       emailEnabled: Boolean(emailSender),
       sendNow: (id) => emailSender?.sendNow(id) ?? Promise.resolve(),

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { BusMessage } from '../ports/message-bus.js';
 
@@ -30,10 +30,20 @@ export async function markTaken(
   consumer: string,
   message: BusMessage,
 ): Promise<boolean> {
-  const { rows } = await sql`
+  const { rows } = await takeMessage(consumer, message).execute(db);
+  return rows.length > 0;
+}
+
+/**
+ * The processed-messages insert as a fragment for a consumer whose whole work is one
+ * statement: `WITH taken AS (${takeMessage(…)}) … WHERE EXISTS (SELECT 1 FROM taken)`. The
+ * row and the work then commit together as that one statement, with the same at-most-once
+ * guarantee as processOnce and no BEGIN/COMMIT round trips.
+ */
+export function takeMessage(consumer: string, message: BusMessage): RawBuilder<unknown> {
+  return sql`
     INSERT INTO processed_messages (consumer, message_id)
     VALUES (${consumer}, ${message.messageId})
     ON CONFLICT DO NOTHING
-    RETURNING message_id`.execute(db);
-  return rows.length > 0;
+    RETURNING message_id`;
 }
