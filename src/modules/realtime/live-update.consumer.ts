@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
+import { CoalescedReads } from './coalesced-reads.js';
 import type { LiveHub, LiveUpdate } from './live-hub.js';
 
 export const LIVE_UPDATES_CONSUMER = 'live-updates';
@@ -17,6 +18,13 @@ const STATUS_BY_TYPE: Record<string, LiveUpdate['changes'][number]['status']> = 
  * need no guard: an update carries the current state, so sending it twice is harmless.
  */
 export function liveUpdateConsumer(deps: { db: Kysely<DB>; hub: LiveHub }): ConsumerSpec {
+  const counts = new CoalescedReads((eventId) =>
+    deps.db
+      .selectFrom('events')
+      .select(['available', 'held', 'sold'])
+      .where('id', '=', eventId)
+      .executeTakeFirst(),
+  );
   return {
     name: LIVE_UPDATES_CONSUMER,
     bindings: Object.keys(STATUS_BY_TYPE),
@@ -27,15 +35,13 @@ export function liveUpdateConsumer(deps: { db: Kysely<DB>; hub: LiveHub }): Cons
         ? (message.payload.seatIds as string[])
         : [];
       const status = STATUS_BY_TYPE[message.type]!;
-      const counts = await deps.db
-        .selectFrom('events')
-        .select(['available', 'held', 'sold'])
-        .where('id', '=', eventId)
-        .executeTakeFirst();
+      // Read after this message's commit (it is delivered after it), shared with the
+      // messages of the same event that arrive meanwhile.
+      const availability = await counts.read(eventId);
       await deps.hub.publish({
         eventId,
         changes: seatIds.map((seatId) => ({ seatId, status })),
-        availability: counts ?? null,
+        availability: availability ?? null,
       });
     },
   };
