@@ -96,14 +96,16 @@ export class BookingService {
     return this.db.transaction().execute(async (trx) => {
       const hold = await this.holds.findById(trx, input.holdId);
       if (!hold || hold.user_id !== actor.userId) throw notFound('Hold');
-      const live = await this.bookings.findLiveByHold(hold.id, trx);
-      if (live) return { existing: live };
       if (hold.status !== 'active' || hold.expires_at <= now) {
+        // A repeat of a request that booked this hold answers with that booking.
+        const live = await this.bookings.findLiveByHold(hold.id, trx);
+        if (live) return { existing: live };
         throw new AppError(
           'HOLD_EXPIRED',
           'The hold has expired or was released; hold the seats again',
         );
       }
+      // A live booking of an active hold (a double submit) makes the insert a no-op.
       const booking = await this.bookings.insertPending(trx, {
         id: randomUUID(),
         event_id: hold.event_id,

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, HoldsTable } from '../../infra/postgres/schema.js';
+import type { EventRow } from '../events/event.repository.js';
 
 export type HoldRow = Selectable<HoldsTable>;
 
@@ -14,22 +15,29 @@ export class HoldRepository {
     );
   }
 
-  /** Tickets a user has on an event: live holds plus confirmed bookings. */
-  async ticketsOfUser(
+  /**
+   * The event, with the tickets the user already has on it (live holds plus confirmed
+   * bookings), in one round trip. Read after lockUserOnEvent, so the count is current.
+   */
+  async eventWithTicketsOfUser(
     trx: Kysely<DB>,
     userId: string,
     eventId: string,
     now: Date,
-  ): Promise<number> {
-    const { rows } = await sql<{ n: number }>`
-      SELECT (
+  ): Promise<{ event: EventRow; owned: number } | undefined> {
+    const { rows } = await sql<EventRow & { owned_by_user: number }>`
+      SELECT e.*, (
         COALESCE((SELECT SUM(quantity) FROM holds
-                  WHERE user_id = ${userId} AND event_id = ${eventId}
+                  WHERE user_id = ${userId} AND event_id = e.id
                     AND status = 'active' AND expires_at > ${now}), 0)
       + COALESCE((SELECT SUM(quantity) FROM bookings
-                  WHERE user_id = ${userId} AND event_id = ${eventId} AND status = 'confirmed'), 0)
-      )::int AS n`.execute(trx);
-    return rows[0]?.n ?? 0;
+                  WHERE user_id = ${userId} AND event_id = e.id AND status = 'confirmed'), 0)
+      )::int AS owned_by_user
+      FROM events e WHERE e.id = ${eventId}`.execute(trx);
+    const found = rows[0];
+    if (!found) return undefined;
+    const { owned_by_user: owned, ...event } = found;
+    return { event, owned };
   }
 
   insert(

@@ -185,8 +185,9 @@ export class HoldService {
   ): Promise<HoldView> {
     const now = this.clock.now();
     await this.holds.lockUserOnEvent(trx, actor.userId, eventId);
-    const event = await this.events.findById(eventId, trx);
-    if (!event || event.status === 'draft') throw notFound('Event');
+    const found = await this.holds.eventWithTicketsOfUser(trx, actor.userId, eventId, now);
+    if (!found || found.event.status === 'draft') throw notFound('Event');
+    const { event, owned } = found;
     assertOnSale(event, now);
 
     const reserved = 'seatIds' in input;
@@ -207,7 +208,6 @@ export class HoldService {
       );
     }
     const quantity = 'seatIds' in input ? input.seatIds.length : input.quantity;
-    const owned = await this.holds.ticketsOfUser(trx, actor.userId, eventId, now);
     if (owned + quantity > event.max_tickets_per_user) {
       throw new AppError(
         'TICKET_LIMIT_EXCEEDED',
