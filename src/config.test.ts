@@ -36,6 +36,7 @@ describe('loadConfig defaults', () => {
       accessTokenTtlSeconds: 900,
       bcryptCost: 12,
       holdTtlSeconds: 300,
+      holdAsyncCommit: false,
       corsOrigins: [],
       bodyLimitBytes: 1024 * 1024,
       trustProxy: false,

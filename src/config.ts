@@ -43,6 +43,7 @@ const EnvSchema = Type.Object({
   ADMIN_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 10 })),
   HOLD_TTL_SECONDS: Int(10, 3600),
+  HOLD_ASYNC_COMMIT: Bool,
   CORS_ORIGINS: Type.String(),
   BODY_LIMIT_BYTES: Int(1024, 10 * 1024 * 1024),
   CACHE_TTL_SECONDS: Int(0, 3600),
@@ -87,6 +88,7 @@ const DEFAULTS: Record<string, string> = {
   REFRESH_TOKEN_TTL_SECONDS: '2592000',
   BCRYPT_COST: '12',
   HOLD_TTL_SECONDS: '300',
+  HOLD_ASYNC_COMMIT: 'false',
   CORS_ORIGINS: '',
   BODY_LIMIT_BYTES: '1048576',
   CACHE_TTL_SECONDS: '30',
@@ -160,6 +162,8 @@ export interface Config {
   bcryptCost: number;
   admin?: { email: string; password: string };
   holdTtlSeconds: number;
+  /** Holds commit without waiting for the WAL flush (see docs/booking.md). */
+  holdAsyncCommit: boolean;
   corsOrigins: string[];
   bodyLimitBytes: number;
   cacheTtlSeconds: number;
@@ -247,6 +251,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD }
         : undefined,
     holdTtlSeconds: env.HOLD_TTL_SECONDS,
+    holdAsyncCommit: env.HOLD_ASYNC_COMMIT === 'true',
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((o) => o.trim())
       .filter(Boolean),

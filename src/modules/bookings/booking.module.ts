@@ -97,7 +97,7 @@ export function createBookingModule(input: {
     input.cache,
     clock,
     metrics,
-    { ttlSeconds: config.holdTtlSeconds },
+    { ttlSeconds: config.holdTtlSeconds, asyncCommit: config.holdAsyncCommit },
   );
   const sagaSettings = { leaseMs: config.sagas.leaseMs, retryDelayMs: config.sagas.retryDelayMs };
   const sagaDriver = new SagaDriver(

@@ -7,12 +7,21 @@ export type HoldRow = Selectable<HoldsTable>;
 export class HoldRepository {
   /**
    * Serializes one user's hold attempts on one event (a transaction-scoped advisory lock), so
-   * the per-user ticket limit cannot be raced past by parallel requests.
+   * the per-user ticket limit cannot be raced past by parallel requests. With `asyncCommit`
+   * the same statement makes this transaction's commit asynchronous (no extra round trip).
    */
-  async lockUserOnEvent(trx: Kysely<DB>, userId: string, eventId: string): Promise<void> {
-    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${userId}:${eventId}`}, 0))`.execute(
-      trx,
-    );
+  async lockUserOnEvent(
+    trx: Kysely<DB>,
+    userId: string,
+    eventId: string,
+    options: { asyncCommit: boolean } = { asyncCommit: false },
+  ): Promise<void> {
+    const lock = sql`pg_advisory_xact_lock(hashtextextended(${`${userId}:${eventId}`}, 0))`;
+    await (
+      options.asyncCommit
+        ? sql`SELECT ${lock}, set_config('synchronous_commit', 'off', true)`
+        : sql`SELECT ${lock}`
+    ).execute(trx);
   }
 
   /**

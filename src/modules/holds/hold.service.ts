@@ -22,6 +22,12 @@ import type { InventoryRepository } from './inventory.repository.js';
 
 export interface HoldSettings {
   ttlSeconds: number;
+  /**
+   * Commit holds without waiting for the WAL flush: the event row's lock (taken inside the
+   * commit) is then released sooner. A crash of PostgreSQL itself may forget the holds of its
+   * last moments (never a sale: a confirmation's own flush covers the hold it converts).
+   */
+  asyncCommit?: boolean;
 }
 
 export class HoldService {
@@ -184,7 +190,9 @@ export class HoldService {
     alsoRecord: (view: HoldView) => Promise<void>,
   ): Promise<HoldView> {
     const now = this.clock.now();
-    await this.holds.lockUserOnEvent(trx, actor.userId, eventId);
+    await this.holds.lockUserOnEvent(trx, actor.userId, eventId, {
+      asyncCommit: this.settings.asyncCommit ?? false,
+    });
     const found = await this.holds.eventWithTicketsOfUser(trx, actor.userId, eventId, now);
     if (!found || found.event.status === 'draft') throw notFound('Event');
     const { event, owned } = found;

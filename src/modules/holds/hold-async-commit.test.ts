@@ -1,0 +1,66 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdAndBook } from '../../../test/support/bookings.js';
+import { createEvent } from '../../../test/support/fixtures.js';
+import { createTestApp, type SignedIn, type TestApp } from '../../../test/support/test-app.js';
+import { HoldRepository } from './hold.repository.js';
+
+describe('HOLD_ASYNC_COMMIT', () => {
+  let t: TestApp;
+  let organizer: SignedIn;
+  beforeAll(async () => {
+    t = await createTestApp({ HOLD_ASYNC_COMMIT: 'true' });
+    organizer = await t.signUp('organizer');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('makes only the hold transaction asynchronous: the setting ends with it', async () => {
+    const db = t.deps.database.db;
+    const holds = new HoldRepository();
+    const user = await t.signUp();
+    const event = await createEvent(t, organizer, { capacity: 10 });
+    const setting = async (executor: typeof db) =>
+      (
+        await sql<{ v: string }>`SELECT current_setting('synchronous_commit') AS v`.execute(
+          executor,
+        )
+      ).rows[0]!.v;
+    await db.connection().execute(async (connection) => {
+      const before = await setting(connection);
+      const inside = await connection.transaction().execute(async (trx) => {
+        await holds.lockUserOnEvent(trx, user.id, event.id, { asyncCommit: true });
+        return setting(trx);
+      });
+      expect(before).toBe('on');
+      expect(inside).toBe('off');
+      // The pooled connection goes back with the server's setting: other work stays durable.
+      expect(await setting(connection)).toBe('on');
+    });
+    await db.transaction().execute(async (trx) => {
+      await holds.lockUserOnEvent(trx, user.id, event.id);
+      expect(await setting(trx)).toBe('on');
+    });
+  });
+
+  it('holds and sells as usual, counters balanced', async () => {
+    const event = await createEvent(t, organizer, { capacity: 6 });
+    const buyers = await Promise.all([t.signUp(), t.signUp(), t.signUp()]);
+    await Promise.all(buyers.map((b) => holdAndBook(t, b, event.id, { quantity: 2 })));
+    const row = await t.deps.database.db
+      .selectFrom('events')
+      .select(['available', 'held', 'sold'])
+      .where('id', '=', event.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ available: 0, held: 0, sold: 6 });
+    const refused = await t.inject({
+      method: 'POST',
+      url: `/api/v1/events/${event.id}/holds`,
+      headers: (await t.signUp()).auth,
+      payload: { quantity: 1 },
+    });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json<{ code: string }>().code).toBe('SOLD_OUT');
+  });
+});
