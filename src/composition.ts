@@ -90,7 +90,11 @@ export interface CompositionOptions {
 /** Opens the configured database: PostgreSQL when DATABASE_URL is set, else embedded PGlite. */
 export function openDatabase(config: Config): Promise<Database> {
   return config.databaseUrl
-    ? Promise.resolve(connectPostgres(config.databaseUrl, config.databasePoolSize))
+    ? Promise.resolve(
+        connectPostgres(config.databaseUrl, config.databasePoolSize, {
+          preparedStatements: config.databasePreparedStatements,
+        }),
+      )
     : openEmbedded(config.dataDir);
 }
 
@@ -179,7 +183,9 @@ export async function createDependencies(
   const infra = infrastructure(config, names.redis);
   // Catalog and analytics reads may go to a replica; nothing that decides a booking does.
   const replica = config.databaseReadUrl
-    ? connectPostgres(config.databaseReadUrl, config.databasePoolSize)
+    ? connectPostgres(config.databaseReadUrl, config.databasePoolSize, {
+        preparedStatements: config.databasePreparedStatements,
+      })
     : undefined;
   const readDb = replica?.db ?? database.db;
   const users = new UserRepository(database.db);

@@ -33,6 +33,7 @@ describe('loadConfig defaults', () => {
       host: '0.0.0.0',
       logLevel: 'info',
       databasePoolSize: 20,
+      databasePreparedStatements: true,
       accessTokenTtlSeconds: 900,
       bcryptCost: 12,
       holdTtlSeconds: 300,

@@ -26,6 +26,7 @@ const EnvSchema = Type.Object({
   DATA_DIR: Type.String({ minLength: 1 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_SIZE: Int(1, 500),
+  DATABASE_PREPARED_STATEMENTS: Bool,
   DATABASE_READ_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_CLUSTER_NODES: Type.Optional(
@@ -84,6 +85,7 @@ const DEFAULTS: Record<string, string> = {
   LOG_LEVEL: 'info',
   DATA_DIR: './data',
   DATABASE_POOL_SIZE: '20',
+  DATABASE_PREPARED_STATEMENTS: 'true',
   ACCESS_TOKEN_TTL_SECONDS: '900',
   REFRESH_TOKEN_TTL_SECONDS: '2592000',
   BCRYPT_COST: '12',
@@ -144,6 +146,8 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   databasePoolSize: number;
+  /** Parameterized queries as named prepared statements (off behind a pooler that cannot track them). */
+  databasePreparedStatements: boolean;
   /** A replica for catalog and analytics reads; never for what decides a booking. */
   databaseReadUrl?: string;
   /**
@@ -235,6 +239,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    databasePreparedStatements: env.DATABASE_PREPARED_STATEMENTS === 'true',
     databaseReadUrl: env.DATABASE_READ_URL,
     namespace: env.NAMESPACE,
     redisUrl: env.REDIS_URL,

@@ -35,7 +35,11 @@ export interface Database {
 // Dates in, Dates out: timestamptz parses to Date by default; bigint (count(*)) to number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function connectPostgres(url: string, poolSize: number): Database {
+export function connectPostgres(
+  url: string,
+  poolSize: number,
+  options: { preparedStatements?: boolean } = {},
+): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000 });
   // A client losing its connection (a restart, a failover, pg_terminate_backend) must not
   // crash the process: idle ones are reported on the pool, which replaces them; checked-out
@@ -43,7 +47,7 @@ export function connectPostgres(url: string, poolSize: number): Database {
   pool.on('error', () => undefined);
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
-    prepareParameterizedQueries(client);
+    if (options.preparedStatements ?? true) prepareParameterizedQueries(client);
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
