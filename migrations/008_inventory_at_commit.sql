@@ -15,6 +15,9 @@
 --   active → converted         held → sold (only while the event is published)
 -- Cancelling a confirmed booking (sold → available) stays an explicit update: it is rare and
 -- not a state change of a hold.
+--
+-- Upgrade with every older process stopped: older code moves the counters itself, and with
+-- these triggers in place each of its moves would count twice (docs/operations.md).
 
 CREATE FUNCTION holds_move_inventory() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -42,8 +42,28 @@ describe('DATABASE_PREPARED_STATEMENTS', () => {
       opened.push(preparing, plain);
       const named = await preparedAfterQuery(preparing);
       expect(named).toHaveLength(1);
-      expect(named[0]).toMatch(/^evently_[0-9a-f]{20}$/);
+      expect(named[0]).toMatch(/^evently_[0-9a-f]{20}_\d+$/);
       expect(await preparedAfterQuery(plain)).toEqual([]);
+      // Planned per call for the values at hand (partial indexes stay usable).
+      const mode = (d: Database) =>
+        sql<{ plan_cache_mode: string }>`SHOW plan_cache_mode`.execute(d.db);
+      expect((await mode(preparing)).rows[0]!.plan_cache_mode).toBe('force_custom_plan');
+      expect((await mode(plain)).rows[0]!.plan_cache_mode).toBe('auto');
+    });
+
+    it('fails one query, not every later one, when a migration changes a table under it', async () => {
+      const testDb = await createTestDatabase();
+      opened.push(testDb);
+      const preparing = connectPostgres(testDb.url!, 1);
+      opened.push(preparing);
+      await sql`CREATE TABLE widgets (id int PRIMARY KEY)`.execute(testDb.database.db);
+      await sql`INSERT INTO widgets VALUES (1)`.execute(testDb.database.db);
+      const read = () => sql`SELECT * FROM widgets WHERE id = ${1}`.execute(preparing.db);
+      expect((await read()).rows).toEqual([{ id: 1 }]);
+      await sql`ALTER TABLE widgets ADD COLUMN colour text`.execute(testDb.database.db);
+      await expect(read()).rejects.toMatchObject({ code: '0A000' });
+      expect((await read()).rows).toEqual([{ id: 1, colour: null }]);
+      expect((await read()).rows).toEqual([{ id: 1, colour: null }]);
     });
   }
 });

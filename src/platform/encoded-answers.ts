@@ -12,7 +12,9 @@ export class EncodedAnswers {
   constructor(maxBytes = 64 * 1024 * 1024) {
     this.entries = new LRUCache({
       maxSize: maxBytes,
-      sizeCalculation: (entry) => Math.max(1, entry.bytes.length),
+      // The text is kept too (to tell a new version from the cached one): up to 2 bytes a
+      // character in V8, beside the buffer's 1 a character for ASCII JSON.
+      sizeCalculation: (entry) => Math.max(1, entry.bytes.length + 2 * entry.text.length),
     });
   }
 

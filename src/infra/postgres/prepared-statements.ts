@@ -15,16 +15,31 @@ import type pg from 'pg';
  */
 const MAX_NAMED_STATEMENTS = 1_000;
 const MAX_NAMED_TEXT_LENGTH = 8_000;
-const names = new Map<string, string>();
+const hashes = new Map<string, string>();
+
+/**
+ * Bumped when PostgreSQL refuses a prepared statement because a table it reads changed shape
+ * (a migration added a column under a running instance: "cached plan must not change result
+ * type"). Names carry it, so every connection prepares its statements afresh instead of
+ * failing on the stale ones until it closes; the one query that hit it fails.
+ */
+let generation = 0;
 
 function statementName(text: string): string | undefined {
-  const known = names.get(text);
-  if (known !== undefined) return known;
-  if (names.size >= MAX_NAMED_STATEMENTS || text.length > MAX_NAMED_TEXT_LENGTH) return undefined;
-  const name = `evently_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-  names.set(text, name);
-  return name;
+  let hash = hashes.get(text);
+  if (hash === undefined) {
+    if (hashes.size >= MAX_NAMED_STATEMENTS || text.length > MAX_NAMED_TEXT_LENGTH)
+      return undefined;
+    hash = createHash('sha1').update(text).digest('hex').slice(0, 20);
+    hashes.set(text, hash);
+  }
+  return `evently_${hash}_${generation}`;
 }
+
+const isStalePlan = (error: unknown) => {
+  const e = error as { code?: string; message?: string } | undefined;
+  return e?.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
+};
 
 type QueryFunction = (...args: unknown[]) => unknown;
 
@@ -40,7 +55,12 @@ export function prepareParameterizedQueries(client: pg.PoolClient): void {
       callback === undefined
     ) {
       const name = statementName(text);
-      if (name !== undefined) return query({ name, text, values });
+      if (name !== undefined) {
+        return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
+          if (isStalePlan(error)) generation += 1;
+          throw error;
+        });
+      }
     }
     return query(...args);
   };

@@ -116,8 +116,8 @@ const FACT_COLUMNS = sql.raw(
 /**
  * One statement adding the facts `source` selects (event_id, at, the six counters, shard) to
  * the three roll-ups, after the CTEs in `before` (each ending in a comma). Every writer runs
- * the same statement, so the rows are written in the same order (platform hour, event hour,
- * event day) and concurrent consumers never deadlock.
+ * this same statement, whose row locks PostgreSQL always takes in the same order (the main
+ * INSERT, then the CTEs'), so concurrent consumers do not deadlock each other.
  */
 function addFacts(before: RawBuilder<unknown>, source: RawBuilder<unknown>) {
   return sql`
