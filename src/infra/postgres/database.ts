@@ -41,15 +41,7 @@ export function connectPostgres(
   options: { preparedStatements?: boolean } = {},
 ): Database {
   const preparing = options.preparedStatements ?? true;
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: poolSize,
-    idleTimeoutMillis: 30_000,
-    // Prepared statements save the parsing; planning stays per call, for the values at hand: a
-    // generic plan cannot use the partial indexes (`WHERE status = 'active'` and the like)
-    // that the hot queries rely on, since their statuses arrive as parameters.
-    ...(preparing ? { options: '-c plan_cache_mode=force_custom_plan' } : {}),
-  });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000 });
   // A client losing its connection (a restart, a failover, pg_terminate_backend) must not
   // crash the process: idle ones are reported on the pool, which replaces them; checked-out
   // ones on the client itself, whose running query fails on its own.

@@ -4,6 +4,10 @@ import type { EventRow } from '../events/event.repository.js';
 
 export type HoldRow = Selectable<HoldsTable>;
 
+// A literal, not a parameter: prepared statements may run on a generic plan, which can use
+// the partial indexes on active holds only when the status is written into the SQL.
+const ACTIVE = sql.lit('active' as const);
+
 export class HoldRepository {
   /**
    * Serializes one user's hold attempts on one event (a transaction-scoped advisory lock), so
@@ -83,7 +87,7 @@ export class HoldRepository {
       .selectFrom('holds')
       .selectAll()
       .where('id', '=', holdId)
-      .where('status', '=', 'active')
+      .where('status', '=', ACTIVE)
       .forUpdate()
       .executeTakeFirst();
   }
@@ -94,7 +98,7 @@ export class HoldRepository {
       .selectFrom('holds')
       .selectAll()
       .where('event_id', '=', eventId)
-      .where('status', '=', 'active')
+      .where('status', '=', ACTIVE)
       .orderBy('id')
       .forUpdate()
       .execute();
@@ -125,7 +129,7 @@ export class HoldRepository {
     let query = trx
       .selectFrom('holds')
       .selectAll()
-      .where('status', '=', 'active')
+      .where('status', '=', ACTIVE)
       .where('expires_at', '<=', now);
     if (scope.eventId) query = query.where('event_id', '=', scope.eventId);
     if (scope.seatIds) {
@@ -146,7 +150,7 @@ export class HoldRepository {
     const row = await db
       .selectFrom('holds')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('status', '=', 'active')
+      .where('status', '=', ACTIVE)
       .where('expires_at', '>', now)
       .executeTakeFirst();
     return Number(row?.n ?? 0);

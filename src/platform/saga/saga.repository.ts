@@ -96,7 +96,9 @@ export class SagaRepository {
     const due = await trx
       .selectFrom('sagas')
       .select('id')
-      .where('status', 'in', ['running', 'compensating'])
+      // Literals, not parameters: a prepared statement's generic plan must still match the
+      // partial index sagas_unfinished_idx (status IN ('running', 'compensating')).
+      .where('status', 'in', [sql.lit('running' as const), sql.lit('compensating' as const)])
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
       .orderBy('locked_until')
       .limit(limit)
