@@ -1,26 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, freePort, ROOT } from './support/child-process.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'evently.js');
 const STARTUP_MS = 60_000;
-
-/** A port nobody listens on right now: the OS picks one, and we release it. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** The environment a newcomer has: no DATABASE_URL, no REDIS_URL, nothing from this runner. */
 function newcomerEnv(dataDir: string, port?: number): NodeJS.ProcessEnv {

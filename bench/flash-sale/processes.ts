@@ -4,25 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { ROOT, sleep } from '../../test/support/child-process.js';
 
-export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'bin', 'evently.js');
-
-export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
-
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
+// The same root, CLI path, sleep and free-port finder as the end-to-end tests.
+export { CLI, freePort, ROOT, sleep } from '../../test/support/child-process.js';
 
 export interface Child {
   name: string;

@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, createVenue } from '../../../test/support/fixtures.js';
 import { createTestApp, type SignedIn, type TestApp } from '../../../test/support/test-app.js';
-import { freePort } from '../../../test/support/throwaway-redis.js';
+import { freePort } from '../../../test/support/child-process.js';
 import { ManualClock } from '../../platform/clock.js';
 import type {
   ChargeRequest,

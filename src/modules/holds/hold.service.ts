@@ -27,7 +27,7 @@ export interface HoldSettings {
    * commit) is then released sooner. A crash of PostgreSQL itself may forget the holds of its
    * last moments (never a sale: a confirmation's own flush covers the hold it converts).
    */
-  asyncCommit?: boolean;
+  asyncCommit: boolean;
 }
 
 export class HoldService {
@@ -191,7 +191,7 @@ export class HoldService {
   ): Promise<HoldView> {
     const now = this.clock.now();
     await this.holds.lockUserOnEvent(trx, actor.userId, eventId, {
-      asyncCommit: this.settings.asyncCommit ?? false,
+      asyncCommit: this.settings.asyncCommit,
     });
     const found = await this.holds.eventWithTicketsOfUser(trx, actor.userId, eventId, now);
     if (!found || found.event.status === 'draft') throw notFound('Event');

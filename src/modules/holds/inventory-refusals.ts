@@ -6,17 +6,12 @@
 interface DatabaseErrorLike {
   code?: string;
   constraint?: string;
-  message?: string;
 }
 
 /** CHECK (available >= 0) refused the hold: fewer tickets are left than it asked for. */
 export function isSoldOutAtCommit(error: unknown): boolean {
   const e = error as DatabaseErrorLike | undefined;
-  return (
-    e?.code === '23514' &&
-    (e.constraint === 'events_available_check' ||
-      (e.message ?? '').includes('events_available_check'))
-  );
+  return e?.code === '23514' && e.constraint === 'events_available_check';
 }
 
 /** The sale was refused because the event is no longer published (cancelled meanwhile). */
