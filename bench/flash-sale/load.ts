@@ -10,6 +10,8 @@ export interface Reply {
   /** The parsed JSON body when asked for (or for any error), else null. */
   json: unknown;
   bytes: number;
+  /** The Retry-After header, when the answer had one (503 OVERLOADED, 429, ...). */
+  retryAfter?: string;
 }
 
 export interface RequestOptions {
@@ -65,7 +67,8 @@ export class HttpClient {
                 json = null;
               }
             }
-            resolve({ status, json, bytes });
+            const retryAfter = res.headers['retry-after'];
+            resolve({ status, json, bytes, ...(retryAfter ? { retryAfter } : {}) });
           });
         },
       );
@@ -97,10 +100,37 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[index]!;
 }
 
+/** The code of the 503 a server answers when it sheds load (come back after Retry-After). */
+export const OVERLOADED_CODE = 'OVERLOADED';
+/** How such an answer is keyed in an endpoint's `byStatus`. */
+export const OVERLOADED = `503 ${OVERLOADED_CODE}`;
+
+function summarize(
+  list: number[],
+  byStatus: Map<string, number>,
+  seconds: number,
+): EndpointSummary {
+  const sorted = Float64Array.from(list).sort();
+  const sum = list.reduce((a, b) => a + b, 0);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    requests: list.length,
+    perSecond: Math.round(list.length / seconds),
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1] ?? 0),
+    mean: round(sum / Math.max(1, list.length)),
+    byStatus: Object.fromEntries([...byStatus].sort()),
+  };
+}
+
 /** Latencies and answers per endpoint (route pattern, not URL). */
 export class Stats {
   private readonly latencies = new Map<string, number[]>();
   private readonly statuses = new Map<string, Map<string, number>>();
+  /** Durations that are not one answer (the open model's whole iterations). */
+  private readonly timings = new Map<string, number[]>();
   readonly counters = new Map<string, number>();
   networkErrors = 0;
 
@@ -112,6 +142,12 @@ export class Stats {
     if (!byStatus) this.statuses.set(endpoint, (byStatus = new Map()));
     const key = code ? `${status} ${code}` : String(status);
     byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
+  }
+
+  recordTiming(name: string, ms: number): void {
+    let list = this.timings.get(name);
+    if (!list) this.timings.set(name, (list = []));
+    list.push(ms);
   }
 
   count(name: string, by = 1): void {
@@ -128,34 +164,66 @@ export class Stats {
     return n;
   }
 
+  /** Answers of every endpoint whose status (and code) key passes `test`, e.g. '503 OVERLOADED'. */
+  answers(test: (key: string) => boolean): number {
+    let n = 0;
+    for (const byStatus of this.statuses.values()) {
+      for (const [key, count] of byStatus) if (test(key)) n += count;
+    }
+    return n;
+  }
+
+  /** 503 OVERLOADED answers: the server shedding load, retried by the VU, not an error. */
+  overloaded(): number {
+    return this.answers((key) => key === OVERLOADED);
+  }
+
+  /** Network errors (status 0) and 5xx answers other than 503 OVERLOADED. */
+  errors(): number {
+    return this.answers((key) => {
+      const status = Number(key.split(' ')[0]);
+      return (status === 0 || status >= 500) && key !== OVERLOADED;
+    });
+  }
+
   summary(seconds: number): Record<string, EndpointSummary> {
     const out: Record<string, EndpointSummary> = {};
     for (const [endpoint, list] of this.latencies) {
-      const sorted = Float64Array.from(list).sort();
-      const sum = list.reduce((a, b) => a + b, 0);
-      const round = (x: number) => Math.round(x * 10) / 10;
-      out[endpoint] = {
-        requests: list.length,
-        perSecond: Math.round(list.length / seconds),
-        p50: round(percentile(sorted, 50)),
-        p95: round(percentile(sorted, 95)),
-        p99: round(percentile(sorted, 99)),
-        max: round(sorted[sorted.length - 1] ?? 0),
-        mean: round(sum / Math.max(1, list.length)),
-        byStatus: Object.fromEntries([...(this.statuses.get(endpoint) ?? new Map())].sort()),
-      };
+      out[endpoint] = summarize(list, this.statuses.get(endpoint) ?? new Map(), seconds);
     }
+    return out;
+  }
+
+  /** Every answer of every endpoint together: the latency a buyer sees whatever they ask. */
+  overall(seconds: number): EndpointSummary {
+    const all: number[] = [];
+    const byStatus = new Map<string, number>();
+    for (const list of this.latencies.values()) for (const ms of list) all.push(ms);
+    for (const statuses of this.statuses.values()) {
+      for (const [key, n] of statuses) byStatus.set(key, (byStatus.get(key) ?? 0) + n);
+    }
+    return summarize(all, byStatus, seconds);
+  }
+
+  timingSummary(seconds: number): Record<string, EndpointSummary> {
+    const out: Record<string, EndpointSummary> = {};
+    for (const [name, list] of this.timings) out[name] = summarize(list, new Map(), seconds);
     return out;
   }
 }
 
-/** A request timed and tallied under `endpoint`; network errors count as status 0. */
+/**
+ * A request timed and tallied under `endpoint`; network errors count as status 0. The latency
+ * runs from `origin` when given (the open model: the moment the request should have been
+ * sent), else from the moment it is sent.
+ */
 export async function timed(
   stats: Stats,
   endpoint: string,
   send: () => Promise<Reply>,
+  origin?: number,
 ): Promise<Reply> {
-  const started = performance.now();
+  const started = origin ?? performance.now();
   try {
     const reply = await send();
     const code =

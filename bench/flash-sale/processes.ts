@@ -2,8 +2,9 @@
  * Child processes of a benchmark run (Evently, the payment simulator, the bare Fastify
  * ceiling) and a sampler of their CPU and memory from /proc.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { ROOT, sleep } from '../../test/support/child-process.js';
 
 // The same root, CLI path, sleep and free-port finder as the end-to-end tests.
@@ -18,16 +19,20 @@ export interface Child {
 
 const running = new Set<Child>();
 
-/** `node [nodeArgs] <script> [args]` with its output kept (the tail) for error messages. */
+/**
+ * `node [nodeArgs] <script> [args]` in `cwd` (a build's root: this tree, or a worktree of
+ * another commit with --compare), with its output kept (the tail) for error messages.
+ */
 export function startNode(
   name: string,
   script: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   nodeArgs: string[] = [],
+  cwd = ROOT,
 ): Child {
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
-    cwd: ROOT,
+    cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,7 +85,29 @@ export function killAll(): void {
   }
 }
 
-// ---- CPU and memory from /proc ----
+// ---- The machine, CPU and memory from /proc ----
+
+export const loadAverage = () =>
+  readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+
+/** What the figures were measured on, for the report. */
+export function machine() {
+  const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
+  let postgres: string | undefined;
+  try {
+    postgres = execFileSync('psql', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    postgres = undefined;
+  }
+  return {
+    cpus: cpus().length,
+    cpuModel,
+    memoryMb: Math.round(totalmem() / 1024 / 1024),
+    node: process.version,
+    postgresClient: postgres,
+    loadAverageAtStart: loadAverage(),
+  };
+}
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -206,7 +233,7 @@ export function sampleResources(rootPid: () => number, intervalMs = 500) {
           (machineEnd.busy - machineStart.busy) /
             Math.max(1, machineEnd.total - machineStart.total),
         ),
-        loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
+        loadAverage: loadAverage(),
       };
     },
   };

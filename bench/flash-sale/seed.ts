@@ -60,9 +60,17 @@ export async function createDatabase(
   };
 }
 
-/** Migrates and inserts `n` buyers (bench-user-<i>@bench.test) sharing one bcrypt hash. */
-export async function insertUsers(database: Database, n: number): Promise<void> {
-  await migrate(database);
+/**
+ * Inserts `n` buyers (bench-user-<i>@bench.test) sharing one bcrypt hash; migrates first with
+ * this tree's migrations unless told not to (a database migrated by another build's
+ * `create-admin` must keep that build's schema).
+ */
+export async function insertUsers(
+  database: Database,
+  n: number,
+  options: { migrate: boolean } = { migrate: true },
+): Promise<void> {
+  if (options.migrate) await migrate(database);
   const passwordHash = await hash(USER_PASSWORD, 4);
   await sql`
     INSERT INTO users (email, name, password_hash, role)
