@@ -3,7 +3,7 @@
  * precomputed bcrypt hash and logged in over the API (so bcrypt at sign-up is not measured),
  * a 20,000-seat venue and the events, created and published through the public API.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash } from '@node-rs/bcrypt';
@@ -33,9 +33,18 @@ export async function createDatabase(
   prefix: string,
   keep: boolean,
 ): Promise<BenchDatabase> {
+  // PGlite's files, or with PostgreSQL only the server's DATA_DIR (its place for local files).
   const dataDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const removeDataDir = () => {
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
+  };
   if (!serverUrl) {
-    return { mode: 'pglite', dataDir, open: () => openEmbedded(dataDir), drop: async () => {} };
+    return {
+      mode: 'pglite',
+      dataDir,
+      open: () => openEmbedded(dataDir),
+      drop: async () => removeDataDir(),
+    };
   }
   const name = `${prefix.replaceAll('-', '_')}_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -51,6 +60,7 @@ export async function createDatabase(
     name,
     open: async () => connectPostgres(url.toString(), 4),
     async drop() {
+      removeDataDir();
       if (keep) return;
       const again = new pg.Client({ connectionString: serverUrl });
       await again.connect();
