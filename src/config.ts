@@ -45,6 +45,8 @@ const EnvSchema = Type.Object({
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 10 })),
   HOLD_TTL_SECONDS: Int(10, 3600),
   HOLD_ASYNC_COMMIT: Bool,
+  BOOKING_BATCH_MAX: Int(1, 1000),
+  BOOKING_LATENCY_BUDGET_MS: Int(0, 600_000),
   CORS_ORIGINS: Type.String(),
   BODY_LIMIT_BYTES: Int(1024, 10 * 1024 * 1024),
   CACHE_TTL_SECONDS: Int(0, 3600),
@@ -91,6 +93,8 @@ const DEFAULTS: Record<string, string> = {
   BCRYPT_COST: '12',
   HOLD_TTL_SECONDS: '300',
   HOLD_ASYNC_COMMIT: 'false',
+  BOOKING_BATCH_MAX: '64',
+  BOOKING_LATENCY_BUDGET_MS: '500',
   CORS_ORIGINS: '',
   BODY_LIMIT_BYTES: '1048576',
   CACHE_TTL_SECONDS: '30',
@@ -168,6 +172,10 @@ export interface Config {
   holdTtlSeconds: number;
   /** Holds commit without waiting for the WAL flush (see docs/booking.md). */
   holdAsyncCommit: boolean;
+  /** The most hold or confirmation requests of one event sent in one statement. */
+  bookingBatchMax: number;
+  /** Booking work (holds, bookings) an instance admits must finish within this; 0: no limit. */
+  bookingLatencyBudgetMs: number;
   corsOrigins: string[];
   bodyLimitBytes: number;
   cacheTtlSeconds: number;
@@ -257,6 +265,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     holdTtlSeconds: env.HOLD_TTL_SECONDS,
     holdAsyncCommit: env.HOLD_ASYNC_COMMIT === 'true',
+    bookingBatchMax: env.BOOKING_BATCH_MAX,
+    bookingLatencyBudgetMs: env.BOOKING_LATENCY_BUDGET_MS,
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((o) => o.trim())
       .filter(Boolean),

@@ -115,8 +115,17 @@ export class IdempotencyStore {
   }
 }
 
-/** Stores the response inside the transaction that made the effect. */
-export type CompleteInTransaction = (trx: Kysely<DB>, response: StoredResponse) => Promise<void>;
+/**
+ * How the work of a request with an `Idempotency-Key` stores its answer together with its
+ * effect: through the transaction that makes it, or in the very statement that makes it.
+ */
+export interface IdempotentCompletion {
+  readonly key: IdempotencyScope;
+  /** Stores the response inside the transaction that made the effect. */
+  inTransaction(trx: Kysely<DB>, response: StoredResponse): Promise<void>;
+  /** The statement that made the effect stored the response itself (the hold statement). */
+  storedWithEffect(): void;
+}
 
 interface StoredProblem {
   problem: { code: ErrorCode; detail: string; extra: Record<string, unknown> };
@@ -129,7 +138,7 @@ interface StoredProblem {
 export async function withIdempotency(
   store: IdempotencyStore,
   id: IdempotencyScope | undefined,
-  work: (completeInTransaction?: CompleteInTransaction) => Promise<StoredResponse>,
+  work: (completion?: IdempotentCompletion) => Promise<StoredResponse>,
 ): Promise<StoredResponse> {
   if (!id) return work();
   const replay = await store.claim(id);
@@ -142,9 +151,15 @@ export async function withIdempotency(
   }
   let completed = false;
   try {
-    const result = await work(async (trx, response) => {
-      await store.complete(id, response, trx);
-      completed = true;
+    const result = await work({
+      key: id,
+      inTransaction: async (trx, response) => {
+        await store.complete(id, response, trx);
+        completed = true;
+      },
+      storedWithEffect: () => {
+        completed = true;
+      },
     });
     if (!completed) await store.complete(id, result);
     return result;

@@ -134,6 +134,8 @@ export interface HoldsTable {
   expires_at: Timestamp;
   created_at: CreatedAt;
   released_at: NullableTimestamp;
+  /** The statement that last changed the hold moved the event's counters itself (010). */
+  counters_moved: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface HoldSeatsTable {

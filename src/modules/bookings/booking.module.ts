@@ -15,6 +15,7 @@ import { EventCacheKeys } from '../events/event.cache-keys.js';
 import type { EventRepository } from '../events/event.repository.js';
 import { HoldReleaser } from '../holds/hold-releaser.js';
 import { HoldRepository } from '../holds/hold.repository.js';
+import { HoldSales } from '../holds/hold-sales.js';
 import { HoldService } from '../holds/hold.service.js';
 import { InventoryRepository } from '../holds/inventory.repository.js';
 import { HttpPaymentGateway } from '../payments/http-payment-gateway.js';
@@ -87,18 +88,21 @@ export function createBookingModule(input: {
     input.registry,
   );
 
-  const holds: HoldService = new HoldService(
+  const holds: HoldService = new HoldService({
     db,
-    holdRepository,
-    inventory,
+    holds: holdRepository,
     releaser,
-    input.events,
-    input.gate,
-    input.cache,
+    events: input.events,
+    gate: input.gate,
+    cache: input.cache,
     clock,
     metrics,
-    { ttlSeconds: config.holdTtlSeconds, asyncCommit: config.holdAsyncCommit },
-  );
+    settings: {
+      ttlSeconds: config.holdTtlSeconds,
+      asyncCommit: config.holdAsyncCommit,
+      maxBatch: config.bookingBatchMax,
+    },
+  });
   const sagaSettings = { leaseMs: config.sagas.leaseMs, retryDelayMs: config.sagas.retryDelayMs };
   const sagaDriver = new SagaDriver(
     sagas,
@@ -109,6 +113,7 @@ export function createBookingModule(input: {
       holdRepository,
       inventory,
       releaser,
+      new HoldSales(db, clock, { maxBatch: config.bookingBatchMax }),
       payments,
       clock,
       metrics,

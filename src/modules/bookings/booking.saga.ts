@@ -3,16 +3,17 @@ import type { DB } from '../../infra/postgres/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
-import { withSpan } from '../../platform/telemetry.js';
+import { activeTraceContext, withSpan } from '../../platform/telemetry.js';
 import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/audit-context.js';
 import { recordAudit } from '../audit/audit-log.writer.js';
 import type { HoldReleaser, ReleasedHold } from '../holds/hold-releaser.js';
 import type { HoldRepository, HoldRow } from '../holds/hold.repository.js';
-import { isEventClosedAtCommit } from '../holds/inventory-refusals.js';
 import type { InventoryRepository } from '../holds/inventory.repository.js';
+import type { HoldSales } from '../holds/hold-sales.js';
+import { soldBooking } from './sold-booking.js';
 import { PaymentUnavailableError, type PaymentGateway } from '../payments/payment-gateway.js';
 import type { BookingMetrics } from './booking.metrics.js';
-import type { BookingRepository } from './booking.repository.js';
+import type { BookingRepository, BookingWithDetails } from './booking.repository.js';
 
 export const BOOKING_SAGA = 'booking';
 
@@ -59,6 +60,8 @@ export interface SagaEffects {
   /** Holds released as compensation (cache and fast-path bookkeeping happen after commit). */
   released: ReleasedHold[];
   eventIds: Set<string>;
+  /** The booking as its confirmation left it (its answer needs no second read). */
+  confirmed?: BookingWithDetails;
 }
 
 /**
@@ -78,6 +81,7 @@ export class BookingSaga {
     private readonly holds: HoldRepository,
     private readonly inventory: InventoryRepository,
     private readonly releaser: HoldReleaser,
+    private readonly sales: HoldSales,
     private readonly gateway: PaymentGateway,
     private readonly clock: Clock,
     private readonly metrics: BookingMetrics,
@@ -132,8 +136,13 @@ export class BookingSaga {
           saga: await this.failKeepingHold(saga, bookingId, 'PAYMENT_DECLINED', result.reason),
         };
       }
+      // Straight on to the confirmation (its own step, not persisted first): the sale
+      // records the charge with itself. A crash before it commits leaves the saga at
+      // `charge`, and charging again under the same idempotency key (the booking id) returns
+      // this charge, never a second one.
+      const charged = { ...payload, chargeId: result.chargeId };
       return {
-        saga: await this.advance(saga, 'confirm', { ...payload, chargeId: result.chargeId }),
+        saga: { ...saga, step: 'confirm', payload: charged as unknown as SagaRow['payload'] },
       };
     } catch (error) {
       if (!(error instanceof PaymentUnavailableError)) throw error;
@@ -201,82 +210,55 @@ export class BookingSaga {
     bookingId: string,
     payload: BookingSagaPayload,
     effects: SagaEffects,
-  ) {
+  ): Promise<{ saga: SagaRow }> {
     const now = this.clock.now();
-    let next: SagaRow;
-    try {
-      next = await this.db.transaction().execute(async (trx) => {
-        // Lock order everywhere: hold, then seats, then the event row, last: its counters
-        // move inside the commit.
-        const hold = await this.holds.lockActive(trx, payload.holdId);
-        if (!hold || hold.expires_at <= now) {
-          // Paid too late: the seats are (or are about to be) someone else's. Refund.
-          const status = await this.inventory.eventStatus(trx, payload.eventId);
-          return this.paidTooLate(trx, saga, payload, hold, status, now, effects);
-        }
-        const seatIds = await this.inventory.sellHeldSeats(trx, hold.id, bookingId);
-        await this.bookings.insertTickets(
-          trx,
-          { id: bookingId, event_id: hold.event_id },
-          seatIds.length > 0 ? seatIds : Array.from({ length: hold.quantity }, () => null),
-        );
-        await this.bookings.confirm(trx, bookingId, payload.chargeId!, now);
-        // The conversion moves held → sold at COMMIT (migration 008), only while the event
-        // is published. Against an event cancellation: whichever takes the event row first
-        // wins — this sale commits first and the cancellation refunds it, or the
-        // cancellation commits first and this commit is refused (EV001).
-        await this.holds.setStatus(trx, hold.id, 'converted', now);
-        await recordAudit(trx, {
-          context: payload.audit ?? SYSTEM_AUDIT_CONTEXT,
-          action: 'booking.confirmed',
-          target: { type: 'booking', id: bookingId },
-          before: { status: 'pending' },
-          after: {
-            status: 'confirmed',
-            eventId: payload.eventId,
-            holdId: hold.id,
-            quantity: hold.quantity,
-            seatIds,
-            totalCents: payload.amountCents,
-            currency: payload.currency,
-            chargeId: payload.chargeId,
-          },
-        });
-        await writeOutbox(trx, [
-          {
-            type: 'booking.confirmed',
-            aggregateType: 'booking',
-            aggregateId: bookingId,
-            payload: {
-              bookingId,
-              userId: payload.userId,
-              eventId: payload.eventId,
-              quantity: hold.quantity,
-              seatIds,
-              totalCents: payload.amountCents,
-              currency: payload.currency,
-            },
-          },
-        ]);
-        return this.sagas.update(
-          saga.id,
-          { step: 'done', status: 'completed', lockedUntil: null, finishedAt: now },
-          trx,
-        );
-      });
-    } catch (error) {
-      if (!isEventClosedAtCommit(error)) throw error;
-      // Everything above was rolled back: the seats stay held, the hold active. Give them
-      // back and refund.
-      next = await this.db.transaction().execute(async (trx) => {
-        const hold = await this.holds.lockActive(trx, payload.holdId);
-        return this.paidTooLate(trx, saga, payload, hold, 'cancelled', now, effects);
-      });
-    }
+    const answer = await this.sales.sell(payload.eventId, {
+      sagaId: saga.id,
+      bookingId,
+      holdId: payload.holdId,
+      userId: payload.userId,
+      chargeId: payload.chargeId!,
+      amountCents: payload.amountCents,
+      currency: payload.currency,
+      payload: payload as unknown as Record<string, unknown>,
+      audit: payload.audit ?? SYSTEM_AUDIT_CONTEXT,
+      traceContext: activeTraceContext() ?? null,
+    });
     effects.eventIds.add(payload.eventId);
-    if (next.status === 'completed')
-      this.metrics.sagaFinished(BOOKING_SAGA, 'confirmed', saga.created_at);
-    return { saga: next };
+    switch (answer.outcome) {
+      case 'CONFIRMED': {
+        effects.confirmed = soldBooking(answer.detail!);
+        this.metrics.sagaFinished(BOOKING_SAGA, 'confirmed', saga.created_at);
+        return {
+          saga: {
+            ...saga,
+            step: 'done',
+            status: 'completed',
+            payload: payload as unknown as SagaRow['payload'],
+            locked_until: null,
+            finished_at: now,
+            updated_at: now,
+          },
+        };
+      }
+      case 'SETTLED':
+        // Someone else finished this booking (a repeat); the saga row says how.
+        return { saga: (await this.sagas.findById(saga.id)) ?? saga };
+      case 'LATE':
+      case 'CLOSED': {
+        // Paid too late (the hold expired or was released), or the event was cancelled:
+        // the seats are not this booking's. Give them back and refund.
+        const next = await this.db.transaction().execute(async (trx) => {
+          const hold = await this.holds.lockActive(trx, payload.holdId);
+          const status =
+            answer.outcome === 'CLOSED'
+              ? 'cancelled'
+              : await this.inventory.eventStatus(trx, payload.eventId);
+          return this.paidTooLate(trx, saga, payload, hold, status, now, effects);
+        });
+        return { saga: next };
+      }
+    }
   }
 
   /** The charge went through but the seats cannot be sold: release the hold, then refund. */

@@ -3,6 +3,8 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
+import { activeTraceContext } from '../../platform/telemetry.js';
+import { startBooking } from './booking-start.statement.js';
 import { AppError, forbidden, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
@@ -12,8 +14,8 @@ import type { EventRepository } from '../events/event.repository.js';
 import type { HoldReleaser } from '../holds/hold-releaser.js';
 import type { HoldRepository } from '../holds/hold.repository.js';
 import type { BookingMetrics } from './booking.metrics.js';
-import type { BookingRepository, BookingRow } from './booking.repository.js';
-import { BOOKING_SAGA, type BookingSagaPayload, type SagaSettings } from './booking.saga.js';
+import type { BookingRepository, BookingRow, BookingWithDetails } from './booking.repository.js';
+import type { SagaEffects, SagaSettings } from './booking.saga.js';
 import type { BookingView } from './booking.schemas.js';
 import { toBookingSummary, toBookingView } from './booking.view.js';
 import { CANCELLATION_SAGA, type CancellationPayload } from './cancellation.saga.js';
@@ -50,8 +52,9 @@ export class BookingService {
       if (!started.existing) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
       return this.outcome((await this.awaitSettled(started.existing.id)).id);
     }
-    await this.driver.drive(started.saga);
-    return this.outcome(started.booking.id);
+    const effects: SagaEffects = { released: [], eventIds: new Set() };
+    await this.driver.drive(started.saga, effects);
+    return this.outcome(started.booking.id, effects.confirmed);
   }
 
   /**
@@ -93,51 +96,35 @@ export class BookingService {
     runner: 'inline' | 'worker',
   ): Promise<{ existing: BookingRow | undefined } | { booking: BookingRow; saga: SagaRow }> {
     const now = this.clock.now();
-    return this.db.transaction().execute(async (trx) => {
-      const hold = await this.holds.findById(trx, input.holdId);
-      if (!hold || hold.user_id !== actor.userId) throw notFound('Hold');
-      if (hold.status !== 'active' || hold.expires_at <= now) {
-        // A repeat of a request that booked this hold answers with that booking.
-        const live = await this.bookings.findLiveByHold(hold.id, trx);
-        if (live) return { existing: live };
-        throw new AppError(
-          'HOLD_EXPIRED',
-          'The hold has expired or was released; hold the seats again',
-        );
-      }
-      // A live booking of an active hold (a double submit) makes the insert a no-op.
-      const booking = await this.bookings.insertPending(trx, {
-        id: randomUUID(),
-        event_id: hold.event_id,
-        user_id: actor.userId,
-        hold_id: hold.id,
-        quantity: hold.quantity,
-        total_cents: hold.total_cents,
-        currency: hold.currency,
-      });
-      if (!booking) return { existing: await this.bookings.findLiveByHold(hold.id, trx) };
-      const payload: BookingSagaPayload = {
-        holdId: hold.id,
-        userId: actor.userId,
-        eventId: hold.event_id,
-        token: input.token,
-        amountCents: hold.total_cents,
-        currency: hold.currency,
-        audit,
-      };
-      const saga = await this.sagas.insert(trx, {
-        type: BOOKING_SAGA,
-        bookingId: booking.id,
-        step: 'charge',
-        payload: payload as unknown as Record<string, unknown>,
-        // Inline: this request owns it. For a worker: no owner yet, so the first claim is a
-        // first attempt (and the recovery loop is the fallback if the message were lost).
-        lockedUntil: runner === 'inline' ? new Date(now.getTime() + this.settings.leaseMs) : null,
-      });
-      if (!saga) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
-      if (runner === 'worker') await queueSagas(trx, [{ sagaId: saga.id, bookingId: booking.id }]);
-      return { booking, saga };
+    const started = await startBooking(this.db, {
+      bookingId: randomUUID(),
+      holdId: input.holdId,
+      userId: actor.userId,
+      token: input.token,
+      audit,
+      now,
+      // Inline: this request owns it. For a worker: no owner yet, so the first claim is a
+      // first attempt (and the recovery loop is the fallback if the message were lost).
+      lockedUntil: runner === 'inline' ? new Date(now.getTime() + this.settings.leaseMs) : null,
+      queue: runner === 'worker',
+      traceContext: activeTraceContext() ?? null,
     });
+    const { hold } = started;
+    if (!hold || hold.user_id !== actor.userId) throw notFound('Hold');
+    if (started.booking && started.saga) return { booking: started.booking, saga: started.saga };
+    if (started.booking) throw new AppError('BOOKING_IN_PROGRESS', 'Retry in a moment');
+    // A repeat of a request that booked this hold (or a double submit) answers with that
+    // booking.
+    if (started.live) return { existing: started.live };
+    if (hold.status !== 'active' || hold.expires_at <= now) {
+      throw new AppError(
+        'HOLD_EXPIRED',
+        'The hold has expired or was released; hold the seats again',
+      );
+    }
+    // The insert met a booking committed while it ran (a double submit racing this one),
+    // which the statement's own snapshot could not see: read it now.
+    return { existing: await this.bookings.findLiveByHold(hold.id) };
   }
 
   async get(actor: Principal, id: string): Promise<BookingView> {
@@ -250,8 +237,8 @@ export class BookingService {
   }
 
   /** The answer for a booking request, from the booking's state. */
-  private async outcome(bookingId: string): Promise<BookingView> {
-    const found = await this.bookings.findWithDetails(bookingId);
+  private async outcome(bookingId: string, known?: BookingWithDetails): Promise<BookingView> {
+    const found = known ?? (await this.bookings.findWithDetails(bookingId));
     if (!found) throw notFound('Booking');
     const booking = found.row;
     const extra = { bookingId: booking.id };

@@ -26,8 +26,14 @@ export class SagaDriver {
     private readonly logger: Logger,
   ) {}
 
-  /** One span per drive (`saga.<type>`); where the saga stood and where it stopped are events. */
-  async drive(saga: SagaRow): Promise<SagaRow> {
+  /**
+   * One span per drive (`saga.<type>`); where the saga stood and where it stopped are events.
+   * Pass `effects` to read what the drive did (the confirmed booking, for its answer).
+   */
+  async drive(
+    saga: SagaRow,
+    effects: SagaEffects = { released: [], eventIds: new Set() },
+  ): Promise<SagaRow> {
     const attributes = {
       'evently.saga.id': saga.id,
       'evently.saga.step': saga.step,
@@ -35,14 +41,13 @@ export class SagaDriver {
     };
     return withSpan(`saga.${saga.type}`, attributes, async () => {
       spanEvent('saga.step', { step: saga.step, status: saga.status });
-      const after = await this.driveSteps(saga);
+      const after = await this.driveSteps(saga, effects);
       spanEvent('saga.step', { step: after.step, status: after.status });
       return after;
     });
   }
 
-  private async driveSteps(saga: SagaRow): Promise<SagaRow> {
-    const effects: SagaEffects = { released: [], eventIds: new Set() };
+  private async driveSteps(saga: SagaRow, effects: SagaEffects): Promise<SagaRow> {
     try {
       if (saga.type === BOOKING_SAGA) return await this.booking.drive(saga, effects);
       if (saga.type === CANCELLATION_SAGA) return await this.cancellation.drive(saga, effects);

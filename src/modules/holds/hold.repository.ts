@@ -112,7 +112,8 @@ export class HoldRepository {
   ): Promise<void> {
     await trx
       .updateTable('holds')
-      .set({ status, released_at: status === 'converted' ? null : now })
+      // The deferred triggers move the event's counters for this change (migration 010).
+      .set({ status, released_at: status === 'converted' ? null : now, counters_moved: false })
       .where('id', '=', holdId)
       .execute();
   }

@@ -3,46 +3,83 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { ReadCache } from '../../platform/cache.js';
 import type { Clock } from '../../platform/clock.js';
-import type { CompleteInTransaction } from '../../platform/idempotency.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import { writeOutbox } from '../../platform/outbox.js';
+import { GroupCommitter } from '../../platform/group-commit.js';
+import type { IdempotentCompletion } from '../../platform/idempotency.js';
 import type { InventoryGate } from '../../platform/ports/inventory-gate.js';
-import { withSpan } from '../../platform/telemetry.js';
+import { activeTraceContext, withSpan } from '../../platform/telemetry.js';
 import type { AuditContext } from '../audit/audit-context.js';
 import { recordAudit } from '../audit/audit-log.writer.js';
 import type { Principal } from '../auth/auth.service.js';
 import { EventCacheKeys } from '../events/event.cache-keys.js';
-import type { EventRepository, EventRow } from '../events/event.repository.js';
+import type { EventRepository } from '../events/event.repository.js';
 import type { BookingMetrics } from '../bookings/booking.metrics.js';
+import { holdViewOrRefusal } from './hold-answers.js';
+import { HoldBatchStatement, type HoldAnswer, type HoldRequest } from './hold-batch.statement.js';
 import type { HoldReleaser, ReleasedHold } from './hold-releaser.js';
 import type { HoldRepository } from './hold.repository.js';
 import type { CreateHoldInput, HoldView } from './hold.schemas.js';
-import { isSoldOutAtCommit } from './inventory-refusals.js';
-import type { InventoryRepository } from './inventory.repository.js';
 
 export interface HoldSettings {
   ttlSeconds: number;
   /**
-   * Commit holds without waiting for the WAL flush: the event row's lock (taken inside the
-   * commit) is then released sooner. A crash of PostgreSQL itself may forget the holds of its
-   * last moments (never a sale: a confirmation's own flush covers the hold it converts).
+   * Commit holds without waiting for the WAL flush. A crash of PostgreSQL itself may forget
+   * the holds of its last moments (never a sale: a confirmation's own flush covers the hold
+   * it converts).
    */
   asyncCommit: boolean;
+  /** The most hold requests of one event sent in one statement. */
+  maxBatch: number;
+}
+
+export interface HoldServiceDeps {
+  db: Kysely<DB>;
+  holds: HoldRepository;
+  releaser: HoldReleaser;
+  events: EventRepository;
+  gate: InventoryGate;
+  cache: ReadCache;
+  clock: Clock;
+  metrics: BookingMetrics;
+  settings: HoldSettings;
 }
 
 export class HoldService {
-  constructor(
-    private readonly db: Kysely<DB>,
-    private readonly holds: HoldRepository,
-    private readonly inventory: InventoryRepository,
-    private readonly releaser: HoldReleaser,
-    private readonly events: EventRepository,
-    private readonly gate: InventoryGate,
-    private readonly cache: ReadCache,
-    private readonly clock: Clock,
-    private readonly metrics: BookingMetrics,
-    private readonly settings: HoldSettings,
-  ) {}
+  private readonly db: Kysely<DB>;
+  private readonly holds: HoldRepository;
+  private readonly releaser: HoldReleaser;
+  private readonly events: EventRepository;
+  private readonly gate: InventoryGate;
+  private readonly cache: ReadCache;
+  private readonly clock: Clock;
+  private readonly metrics: BookingMetrics;
+  private readonly settings: HoldSettings;
+  private readonly statement: HoldBatchStatement;
+  /** Hold requests of one event that arrive together share one statement. */
+  private readonly batches: GroupCommitter<HoldRequest, HoldAnswer>;
+
+  constructor(deps: HoldServiceDeps) {
+    ({
+      db: this.db,
+      holds: this.holds,
+      releaser: this.releaser,
+      events: this.events,
+      gate: this.gate,
+      cache: this.cache,
+      clock: this.clock,
+      metrics: this.metrics,
+      settings: this.settings,
+    } = deps);
+    this.statement = new HoldBatchStatement(this.db, { asyncCommit: this.settings.asyncCommit });
+    this.batches = new GroupCommitter((eventId, requests) => this.holdBatch(eventId, requests), {
+      maxBatch: this.settings.maxBatch,
+    });
+  }
+
+  /** Hold requests waiting for their statement (the admission control reads it). */
+  get waiting(): number {
+    return this.batches.waiting;
+  }
 
   /**
    * Holds seats (reserved) or a quantity (general admission) for `ttlSeconds`, all or nothing.
@@ -57,7 +94,7 @@ export class HoldService {
     eventId: string,
     input: CreateHoldInput,
     audit: AuditContext,
-    completeInTransaction?: CompleteInTransaction,
+    completion?: IdempotentCompletion,
   ): Promise<HoldView> {
     const quantity = 'seatIds' in input ? input.seatIds.length : input.quantity;
     const admission = await this.admit(eventId, actor.userId, quantity);
@@ -73,35 +110,26 @@ export class HoldService {
       );
     }
     try {
-      const view = await this.db
-        .transaction()
-        .execute((trx) =>
-          this.holdInTransaction(trx, actor, eventId, input, async (view) => {
-            await recordAudit(trx, {
-              context: audit,
-              action: 'hold.created',
-              target: { type: 'hold', id: view.id },
-              after: {
-                eventId,
-                seatIds: view.seatIds,
-                quantity: view.quantity,
-                totalCents: view.totalCents,
-                currency: view.currency,
-                expiresAt: view.expiresAt,
-              },
-            });
-            await completeInTransaction?.(trx, { statusCode: 201, body: view });
-          }),
-        )
-        .catch(async (error: unknown) => {
-          // The counters move at COMMIT; there CHECK (available >= 0) refuses an oversell.
-          // The gate learns what is left from the refusal, so the next requests that cannot
-          // fit are turned away before they reach the database.
-          if (!isSoldOutAtCommit(error)) throw error;
-          await this.rememberAvailable(eventId);
-          throw new AppError('SOLD_OUT', `Fewer than ${quantity} tickets are left`);
-        });
-      await this.cache.invalidate(EventCacheKeys.forEvent(eventId));
+      const request: HoldRequest = {
+        holdId: randomUUID(),
+        userId: actor.userId,
+        ...('seatIds' in input ? { seatIds: input.seatIds } : { quantity: input.quantity }),
+        expiresAt: new Date(
+          this.clock.now().getTime() + this.settings.ttlSeconds * 1000,
+        ).toISOString(),
+        audit,
+        idempotency: completion ? { scope: completion.key.scope, key: completion.key.key } : null,
+        traceContext: activeTraceContext() ?? null,
+      };
+      const answer = await this.batches.submit(eventId, request);
+      if (answer.outcome === 'SOLD_OUT') {
+        // The gate learns what is left from the refusal, so the next requests that cannot
+        // fit are turned away before they reach the database.
+        const left = Number(answer.detail?.available ?? 0);
+        await this.gate.remember(eventId, left).catch(() => undefined);
+      }
+      const view = holdViewOrRefusal(eventId, request, answer, this.clock.now());
+      completion?.storedWithEffect();
       this.metrics.operation('hold', 'success');
       return view;
     } catch (error) {
@@ -113,6 +141,16 @@ export class HoldService {
     } finally {
       if (admission === 'admit') await this.gate.done(eventId, actor.userId).catch(() => undefined);
     }
+  }
+
+  /** Sends one event's batch of hold requests as one statement. */
+  private async holdBatch(eventId: string, requests: HoldRequest[]): Promise<HoldAnswer[]> {
+    const answers = await this.statement.run(eventId, this.clock.now(), requests);
+    // One invalidation per batch: every hold in it changed the event's counts.
+    if (answers.some((a) => a.outcome === 'HELD')) {
+      await this.cache.invalidate(EventCacheKeys.forEvent(eventId)).catch(() => undefined);
+    }
+    return answers;
   }
 
   /** The holder gives the hold up; its seats are available at once. */
@@ -180,135 +218,4 @@ export class HoldService {
     const event = await this.events.findById(eventId).catch(() => undefined);
     if (event) await this.gate.remember(eventId, event.available).catch(() => undefined);
   }
-
-  private async holdInTransaction(
-    trx: Kysely<DB>,
-    actor: Principal,
-    eventId: string,
-    input: CreateHoldInput,
-    /** The request's own writes (audit, idempotent response), in the same transaction. */
-    alsoRecord: (view: HoldView) => Promise<void>,
-  ): Promise<HoldView> {
-    const now = this.clock.now();
-    await this.holds.lockUserOnEvent(trx, actor.userId, eventId, {
-      asyncCommit: this.settings.asyncCommit,
-    });
-    const found = await this.holds.eventWithTicketsOfUser(trx, actor.userId, eventId, now);
-    if (!found || found.event.status === 'draft') throw notFound('Event');
-    const { event, owned } = found;
-    assertOnSale(event, now);
-
-    const reserved = 'seatIds' in input;
-    if (reserved !== (event.seating === 'reserved')) {
-      throw new AppError(
-        'VALIDATION_FAILED',
-        reserved
-          ? 'This event is general admission: ask for a quantity'
-          : 'This event has reserved seats: ask for seatIds',
-        {
-          errors: [
-            {
-              field: reserved ? 'seatIds' : 'quantity',
-              message: `not accepted for ${event.seating} seating`,
-            },
-          ],
-        },
-      );
-    }
-    const quantity = 'seatIds' in input ? input.seatIds.length : input.quantity;
-    if (owned + quantity > event.max_tickets_per_user) {
-      throw new AppError(
-        'TICKET_LIMIT_EXCEEDED',
-        `At most ${event.max_tickets_per_user} tickets per person; you have ${owned}`,
-      );
-    }
-
-    const holdId = randomUUID();
-    const expiresAt = new Date(now.getTime() + this.settings.ttlSeconds * 1000);
-    let seatIds: string[] = [];
-    let totalCents: number;
-    // Expired holds in the way are freed first (an expired hold never blocks anyone).
-    await this.releaser.releaseExpired(
-      trx,
-      now,
-      'seatIds' in input
-        ? { seatIds: input.seatIds, limit: input.seatIds.length }
-        : { eventId, limit: 100 },
-    );
-    if ('seatIds' in input) {
-      const seats = await this.inventory.lockAvailableSeats(trx, eventId, input.seatIds);
-      if (seats.length < input.seatIds.length) {
-        const got = new Set(seats.map((s) => s.id));
-        const existing = new Set(await this.inventory.existingSeatIds(trx, eventId, input.seatIds));
-        const unknown = input.seatIds.filter((id) => !existing.has(id));
-        if (unknown.length > 0) {
-          throw new AppError('VALIDATION_FAILED', 'Some seats are not seats of this event', {
-            errors: unknown.map((id) => ({
-              field: 'seatIds',
-              message: `${id} is not a seat of this event`,
-            })),
-          });
-        }
-        throw new AppError('SEAT_UNAVAILABLE', 'Some of the seats are already held or sold', {
-          unavailableSeatIds: input.seatIds.filter((id) => !got.has(id)),
-        });
-      }
-      seatIds = seats.map((s) => s.id);
-      totalCents = seats.reduce((sum, s) => sum + s.price_cents, 0);
-    } else {
-      totalCents = input.quantity * event.price_cents;
-    }
-
-    await this.holds.insert(trx, {
-      id: holdId,
-      event_id: eventId,
-      user_id: actor.userId,
-      quantity,
-      total_cents: totalCents,
-      currency: event.currency,
-      expires_at: expiresAt,
-    });
-    if (reserved) {
-      await this.inventory.markSeatsHeld(trx, holdId, seatIds);
-      await this.holds.insertSeats(trx, holdId, seatIds);
-    }
-    await writeOutbox(trx, [
-      {
-        type: 'seats.held',
-        aggregateType: 'event',
-        aggregateId: eventId,
-        payload: {
-          holdId,
-          eventId,
-          userId: actor.userId,
-          seatIds,
-          quantity,
-          expiresAt: expiresAt.toISOString(),
-        },
-      },
-    ]);
-    const view: HoldView = {
-      id: holdId,
-      eventId,
-      seatIds,
-      quantity,
-      totalCents,
-      currency: event.currency,
-      expiresAt: expiresAt.toISOString(),
-    };
-    await alsoRecord(view);
-    // The event row is every hold's and every sale's hot spot: the hold's insert moves its
-    // counters at COMMIT (migration 008), so its lock lasts the commit and no round trip.
-    return view;
-  }
-}
-
-function assertOnSale(event: EventRow, now: Date): void {
-  if (event.status === 'cancelled') throw new AppError('SALES_CLOSED', 'The event was cancelled');
-  const opens = event.sales_start_at;
-  const closes = event.sales_end_at ?? event.starts_at;
-  if (opens && now < opens) {
-    throw new AppError('SALES_CLOSED', `Sales open at ${opens.toISOString()}`);
-  }
-  if (now >= closes) throw new AppError('SALES_CLOSED', 'Sales for this event have ended');
 }
