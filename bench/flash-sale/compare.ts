@@ -26,6 +26,8 @@ interface CompareRun {
   build: 'A' | 'B';
   round: number;
   scenario: string;
+  /** B only: the working tree's commit and fingerprint when its run started. */
+  tree?: { sha: string; dirty: boolean; fingerprint: string };
   result: ScenarioResult;
 }
 
@@ -74,6 +76,9 @@ export async function runCompare(
     for (let round = 1; round <= options.rounds; round++) {
       for (const build of builds) {
         log(`\n######## round ${round}, build ${build.name}: ${build.label} ########`);
+        const tree = build.name === 'B' ? currentTree() : undefined;
+        if (tree)
+          log(`working tree: HEAD ${tree.sha.slice(0, 8)}, fingerprint ${tree.fingerprint}`);
         const session = await openSession({
           root: build.root,
           embedded: options.embedded,
@@ -92,7 +97,8 @@ export async function runCompare(
           for (const scenario of options.scenarios) {
             const results = await runScenario(session, scenario, { ...options, log });
             // A scenario of several phases (browse) is compared by its last phase's figures.
-            runs.push({ build: build.name, round, scenario, result: results[results.length - 1]! });
+            const result = results[results.length - 1]!;
+            runs.push({ build: build.name, round, scenario, tree, result });
           }
         } finally {
           await session.close();
@@ -183,6 +189,13 @@ export async function runCompare(
     ),
   );
 
+  const fingerprints = new Set(runs.flatMap((r) => (r.tree ? [r.tree.fingerprint] : [])));
+  if (fingerprints.size > 1) {
+    log(
+      `\nWARNING: the working tree (B) changed during the comparison (${[...fingerprints].join(', ')}): ` +
+        'its rounds did not all run the same code',
+    );
+  }
   const failures = runs.filter((r) => !invariantsOk(r.result));
   mkdirSync(options.resultsDir, { recursive: true });
   const file = join(options.resultsDir, `${options.stamp}-compare-${options.mode}.json`);
@@ -205,6 +218,7 @@ export async function runCompare(
     machine: { ...info, loadAverageAtEnd: loadAverage() },
     runs,
     ratios,
+    workingTreeChanged: fingerprints.size > 1,
     invariantFailures: failures.map((f) => ({
       build: f.build,
       round: f.round,

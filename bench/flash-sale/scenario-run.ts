@@ -9,8 +9,13 @@ import { checkInvariants, waitUntilSettled, type InvariantReport } from './invar
 import { runVus, Stats, type EndpointSummary } from './load.js';
 import { runOpen, type OpenRunResult } from './open-model.js';
 import { sampleResources, type ResourceSummary } from './processes.js';
-import { monotonicUs, samplePgActivity, type ActivitySummary, type Window } from './profile.js';
-import type { ProfileSummary } from './profile.js';
+import {
+  monotonicUs,
+  samplePgActivity,
+  type ActivitySummary,
+  type ProfileSummary,
+  type Window,
+} from './profile.js';
 import { ENDPOINT_HEADERS, endpointRows, table } from './report.js';
 import {
   browse,

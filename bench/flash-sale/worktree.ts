@@ -6,7 +6,8 @@
  * machine); `--keep` leaves it for the next run.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './processes.js';
@@ -82,10 +83,28 @@ export async function prepareWorktree(ref: string, log: (line: string) => void):
   };
 }
 
-/** This tree's commit and whether the build differs from it (uncommitted changes). */
-export function currentTree(): { sha: string; dirty: boolean } {
+/** What the server runs: its code, migrations, dependencies and start script. */
+const SERVER_PATHS = ['src', 'migrations', 'bin', 'package.json', 'package-lock.json'];
+
+/**
+ * This tree's commit, whether the server's files differ from it, and a fingerprint of those
+ * files as they are now (HEAD, the diff, the untracked files' contents): B is a live working
+ * tree, and someone may change it between two of its runs.
+ */
+export function currentTree(): { sha: string; dirty: boolean; fingerprint: string } {
   const sha = git('rev-parse', 'HEAD');
-  // What the server runs: its code, migrations, dependencies and start script.
-  const changes = git('status', '--porcelain', '--', 'src', 'migrations', 'bin', 'package.json');
-  return { sha, dirty: changes.length > 0 };
+  const changes = git('status', '--porcelain', '--', ...SERVER_PATHS);
+  const hash = createHash('sha1')
+    .update(sha)
+    .update(git('diff', 'HEAD', '--', ...SERVER_PATHS));
+  const untracked = git('ls-files', '--others', '--exclude-standard', '--', ...SERVER_PATHS);
+  for (const file of untracked.split('\n').filter(Boolean)) {
+    hash.update(file);
+    try {
+      hash.update(readFileSync(join(ROOT, file)));
+    } catch {
+      // deleted since the listing
+    }
+  }
+  return { sha, dirty: changes.length > 0, fingerprint: hash.digest('hex').slice(0, 12) };
 }
