@@ -121,8 +121,10 @@ export async function buildApp(
       await api.register(eventRoutes(services.events, guards));
       await api.register(userAdminRoutes(services.userAdmin, guards));
       await api.register(auditLogRoutes(services.auditLog, guards));
-      await api.register(holdRoutes(booking.holds, booking.idempotency, guards));
-      await api.register(bookingRoutes(booking.bookings, booking.idempotency, guards));
+      await api.register(holdRoutes(booking.holds, booking.idempotency, guards, booking.admission));
+      await api.register(
+        bookingRoutes(booking.bookings, booking.idempotency, guards, booking.admission),
+      );
       await api.register(sagaAdminRoutes(booking.sagas, guards));
       await api.register(deadLetterRoutes(deps.database.db, messaging.bus, guards));
       await api.register(notificationRoutes(messaging.notifications.repository, guards));

@@ -29,6 +29,7 @@ export const ERROR_STATUS = {
   INTERNAL_ERROR: 500,
   PAYMENT_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
+  OVERLOADED: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -60,6 +61,7 @@ const TITLES: Record<ErrorCode, string> = {
   INTERNAL_ERROR: 'Internal server error',
   PAYMENT_UNAVAILABLE: 'Payments are temporarily unavailable',
   SERVICE_UNAVAILABLE: 'Service temporarily unavailable',
+  OVERLOADED: 'The server is at capacity for booking work; retry shortly',
 };
 
 export interface FieldError {

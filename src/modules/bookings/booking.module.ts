@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../config.js';
 import type { DB } from '../../infra/postgres/schema.js';
+import { AdmissionControl } from '../../platform/admission.js';
 import { BackgroundLoop } from '../../platform/background-loop.js';
 import type { ReadCache } from '../../platform/cache.js';
 import type { Clock } from '../../platform/clock.js';
@@ -38,6 +39,8 @@ export interface BookingModule {
   sagaDispatcher: SagaDispatcher;
   sagas: SagaRepository;
   idempotency: IdempotencyStore;
+  /** Sheds booking work (holds, bookings) beyond the latency budget: 503 OVERLOADED. */
+  admission: AdmissionControl;
   payments: ResilientPaymentGateway;
   /** The in-process provider's books, when payments are simulated (tests read it). */
   ledger?: PaymentLedger;
@@ -165,6 +168,10 @@ export function createBookingModule(input: {
     idempotency: new IdempotencyStore(db, clock, {
       claimMs: config.sagas.leaseMs,
       waitMs: config.payments.timeoutMs * 2 + 5000,
+    }),
+    admission: new AdmissionControl({
+      budgetMs: config.bookingLatencyBudgetMs,
+      minInFlight: 64,
     }),
     payments,
     ledger,

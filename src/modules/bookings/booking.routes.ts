@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { auditContextOf } from '../audit/audit-context.js';
 import { hashRequest, withIdempotency, type IdempotencyStore } from '../../platform/idempotency.js';
+import type { AdmissionControl } from '../../platform/admission.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, pageOf } from '../../platform/pagination.js';
 import { IdempotencyKeyHeader } from '../holds/hold.schemas.js';
@@ -26,6 +27,7 @@ export function bookingRoutes(
   bookings: BookingService,
   idempotency: IdempotencyStore,
   guards: AuthGuards,
+  admission: AdmissionControl,
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('onRequest', guards.requireAuth());
@@ -38,7 +40,7 @@ export function bookingRoutes(
           tags,
           summary: 'Pay for a hold and get tickets',
           description:
-            '402 PAYMENT_DECLINED keeps the hold; 503 PAYMENT_UNAVAILABLE (with Retry-After) when the provider is down or slow, the booking is then settled in the background; 410 HOLD_EXPIRED. Send an Idempotency-Key to retry safely.',
+            '402 PAYMENT_DECLINED keeps the hold; 503 OVERLOADED (with Retry-After, nothing changed) when the instance has more booking work in flight than it can finish within its latency budget; 503 PAYMENT_UNAVAILABLE (with Retry-After) when the provider is down or slow, the booking is then settled in the background; 410 HOLD_EXPIRED. Send an Idempotency-Key to retry safely.',
           security: bearerSecurity,
           headers: Type.Composite([
             IdempotencyKeyHeader,
@@ -61,22 +63,26 @@ export function bookingRoutes(
         const key = request.headers['idempotency-key'];
         const input = { holdId: request.body.holdId, token: request.body.payment.token };
         const async = /\brespond-async\b/i.test(request.headers.prefer ?? '');
-        const result = await withIdempotency(
-          idempotency,
-          key
-            ? {
-                userId: actor.userId,
-                scope: async ? 'booking-async' : 'booking',
-                key,
-                requestHash: hashRequest(request.body),
-              }
-            : undefined,
-          async () => {
-            const audit = auditContextOf(request);
-            if (!async) return { statusCode: 201, body: await bookings.book(actor, input, audit) };
-            const booking = await bookings.bookAsync(actor, input, audit);
-            return { statusCode: 202, body: { id: booking.id, status: booking.status } };
-          },
+        // Shed before anything changes (the idempotency key is not even claimed).
+        const result = await admission.run(() =>
+          withIdempotency(
+            idempotency,
+            key
+              ? {
+                  userId: actor.userId,
+                  scope: async ? 'booking-async' : 'booking',
+                  key,
+                  requestHash: hashRequest(request.body),
+                }
+              : undefined,
+            async () => {
+              const audit = auditContextOf(request);
+              if (!async)
+                return { statusCode: 201, body: await bookings.book(actor, input, audit) };
+              const booking = await bookings.bookAsync(actor, input, audit);
+              return { statusCode: 202, body: { id: booking.id, status: booking.status } };
+            },
+          ),
         );
         // Errors are thrown (and replayed as errors), so a result is a 201 or a 202.
         if (result.statusCode === 202) {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { hashRequest, withIdempotency, type IdempotencyStore } from '../../platform/idempotency.js';
+import type { AdmissionControl } from '../../platform/admission.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { CreateHoldBody, HoldSchema, IdempotencyKeyHeader, type HoldView } from './hold.schemas.js';
 import { auditContextOf } from '../audit/audit-context.js';
@@ -13,6 +14,7 @@ export function holdRoutes(
   holds: HoldService,
   idempotency: IdempotencyStore,
   guards: AuthGuards,
+  admission: AdmissionControl,
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
     const tags = ['holds and bookings'];
@@ -25,37 +27,40 @@ export function holdRoutes(
           tags,
           summary: `Hold seats (seatIds) or general-admission tickets (quantity) for a few minutes`,
           description:
-            'All or nothing. 409 SEAT_UNAVAILABLE names the taken seats in unavailableSeatIds; 409 SOLD_OUT, TICKET_LIMIT_EXCEEDED, SALES_CLOSED, HOLD_IN_PROGRESS. Send an Idempotency-Key to retry safely.',
+            'All or nothing. 409 SEAT_UNAVAILABLE names the taken seats in unavailableSeatIds; 409 SOLD_OUT, TICKET_LIMIT_EXCEEDED, SALES_CLOSED, HOLD_IN_PROGRESS; 503 OVERLOADED (with Retry-After, nothing changed) when the instance has more booking work in flight than it can finish within its latency budget. Send an Idempotency-Key to retry safely.',
           security: bearerSecurity,
           params: IdParams,
           headers: IdempotencyKeyHeader,
           body: CreateHoldBody,
-          response: { 201: HoldSchema, ...problems(400, 401, 404, 409, 422, 429) },
+          response: { 201: HoldSchema, ...problems(400, 401, 404, 409, 422, 429, 503) },
         },
       },
       async (request, reply) => {
         const actor = principalOf(request);
         const key = request.headers['idempotency-key'];
-        const result = await withIdempotency(
-          idempotency,
-          key
-            ? {
-                userId: actor.userId,
-                scope: `hold:${request.params.id}`,
-                key,
-                requestHash: hashRequest(request.body),
-              }
-            : undefined,
-          async (completeInTransaction) => ({
-            statusCode: 201,
-            body: await holds.create(
-              actor,
-              request.params.id,
-              request.body,
-              auditContextOf(request),
-              completeInTransaction,
-            ),
-          }),
+        // Shed before anything changes (the idempotency key is not even claimed).
+        const result = await admission.run(() =>
+          withIdempotency(
+            idempotency,
+            key
+              ? {
+                  userId: actor.userId,
+                  scope: `hold:${request.params.id}`,
+                  key,
+                  requestHash: hashRequest(request.body),
+                }
+              : undefined,
+            async (completion) => ({
+              statusCode: 201,
+              body: await holds.create(
+                actor,
+                request.params.id,
+                request.body,
+                auditContextOf(request),
+                completion,
+              ),
+            }),
+          ),
         );
         // Errors are thrown (and replayed as errors), so a result is always the 201.
         return reply.status(201).send(result.body as HoldView);
