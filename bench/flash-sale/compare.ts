@@ -37,6 +37,7 @@ const METRICS: Array<[string, (r: ScenarioResult) => number | undefined]> = [
   ['hold p99 ms', holdP99],
   ['booking p99 ms', bookP99],
   ['all answers p99 ms', (r) => r.allAnswers.p99],
+  ['iteration p99 ms (open model)', (r) => r.open?.iteration?.p99],
   ['503 OVERLOADED', (r) => r.overloaded],
 ];
 
@@ -170,6 +171,7 @@ export async function runCompare(
           .filter((r) => r.build === build)
           .map((r) => read(r.result))
           .filter((x): x is number => x !== undefined);
+      if (of('A').length === 0 || of('B').length === 0) continue; // not measured (closed loop)
       const a = mean(of('A'));
       const b = mean(of('B'));
       ratios.push({
