@@ -88,7 +88,10 @@ export function createAsyncModule(input: {
     notifications.consumer,
     liveUpdateConsumer({ db: database.db, hub }),
     sagaWorkerConsumer(input.booking.bookings, database.db),
-    analyticsConsumer({ analytics: new AnalyticsRepository(database.db) }),
+    analyticsConsumer({
+      analytics: new AnalyticsRepository(database.db),
+      maxBatch: config.bookingBatchMax,
+    }),
   ].map(tracedConsumer);
   registerMessagingMetrics({
     registry: input.registry,

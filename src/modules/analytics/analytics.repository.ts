@@ -120,21 +120,30 @@ const FACT_COLUMNS = sql.raw(
  * INSERT, then the CTEs'), so concurrent consumers do not deadlock each other.
  */
 function addFacts(before: RawBuilder<unknown>, source: RawBuilder<unknown>) {
+  // Facts are summed per target row first (one statement may carry a batch of them, and an
+  // upsert may touch a row only once), and written in key order.
   return sql`
     WITH ${before} fact AS (${source}),
     platform_hour AS (
       INSERT INTO analytics_platform_hourly AS t (hour, ${FACT_COLUMNS})
-      SELECT date_trunc('hour', at, 'UTC'), ${FACT_COLUMNS} FROM fact
+      SELECT date_trunc('hour', at, 'UTC') AS hour, ${SUMMED_FACTS} FROM fact
+      GROUP BY 1, shard ORDER BY 1, shard
       ON CONFLICT (hour, shard) DO UPDATE SET ${ADD_COUNTERS}
     ), event_hour AS (
       INSERT INTO analytics_event_hourly AS t (event_id, hour, ${FACT_COLUMNS})
-      SELECT event_id, date_trunc('hour', at, 'UTC'), ${FACT_COLUMNS} FROM fact
+      SELECT event_id, date_trunc('hour', at, 'UTC') AS hour, ${SUMMED_FACTS} FROM fact
+      GROUP BY 1, 2, shard ORDER BY 1, 2, shard
       ON CONFLICT (event_id, hour, shard) DO UPDATE SET ${ADD_COUNTERS}
     )
     INSERT INTO analytics_event_daily AS t (event_id, day, ${FACT_COLUMNS})
-    SELECT event_id, (at AT TIME ZONE 'UTC')::date, ${FACT_COLUMNS} FROM fact
+    SELECT event_id, (at AT TIME ZONE 'UTC')::date AS day, ${SUMMED_FACTS} FROM fact
+    GROUP BY 1, 2, shard ORDER BY 1, 2, shard
     ON CONFLICT (event_id, day, shard) DO UPDATE SET ${ADD_COUNTERS}`;
 }
+
+const SUMMED_FACTS = sql.raw(`
+  sum(bookings)::int, sum(tickets)::int, sum(revenue_cents)::bigint, sum(cancellations)::int,
+  sum(cancelled_tickets)::int, sum(refunded_cents)::bigint, shard`);
 
 /** Roll-ups maintained from the booking messages, and the questions the dashboards ask. */
 export class AnalyticsRepository {
@@ -156,29 +165,48 @@ export class AnalyticsRepository {
   }
 
   /**
-   * Adds a booking's confirmation or cancellation, as its row records it, to the roll-ups —
-   * only if `taken` (a `takeMessage` insert) took the message, so at most once per message —
-   * all in one autocommitted statement: the consumer's whole work is one round trip.
+   * Adds a batch of bookings' confirmations and cancellations, as their rows record them, to
+   * the roll-ups, each only if this statement took its message (at most once per message):
+   * one autocommitted statement for the whole batch.
    */
-  async addBookingOnce(input: {
-    taken: RawBuilder<unknown>;
-    bookingId: string;
-    kind: 'confirmed' | 'cancelled';
-    shard: number;
-  }): Promise<void> {
-    const confirmed = input.kind === 'confirmed';
-    const at = sql.raw(confirmed ? 'confirmed_at' : 'cancelled_at');
-    const counted = confirmed
-      ? sql.raw(`1 AS bookings, quantity AS tickets, total_cents::bigint AS revenue_cents,
-          0 AS cancellations, 0 AS cancelled_tickets, 0::bigint AS refunded_cents`)
-      : sql.raw(`0 AS bookings, 0 AS tickets, 0::bigint AS revenue_cents,
-          1 AS cancellations, quantity AS cancelled_tickets, refund_cents::bigint AS refunded_cents`);
+  async addBookingsOnce(
+    consumer: string,
+    items: Array<{
+      messageId: string;
+      bookingId: string;
+      kind: 'confirmed' | 'cancelled';
+      shard: number;
+    }>,
+  ): Promise<void> {
+    if (items.length === 0) return;
     await addFacts(
-      sql`taken AS (${input.taken}),`,
       sql`
-        SELECT event_id, ${at} AS at, ${counted}, ${input.shard}::smallint AS shard
-        FROM bookings
-        WHERE id = ${input.bookingId} AND ${at} IS NOT NULL AND EXISTS (SELECT 1 FROM taken)`,
+        item AS (
+          SELECT DISTINCT ON (message_id) *
+          FROM unnest(${items.map((i) => i.messageId)}::uuid[], ${items.map((i) => i.bookingId)}::uuid[],
+                      ${items.map((i) => i.kind)}::text[], ${items.map((i) => i.shard)}::smallint[])
+               AS x(message_id, booking_id, kind, shard)
+        ), taken AS (
+          INSERT INTO processed_messages (consumer, message_id)
+          SELECT ${consumer}, message_id FROM item
+          ON CONFLICT DO NOTHING
+          RETURNING message_id
+        ), counted AS (
+          SELECT b.event_id, item.shard, item.kind,
+                 CASE item.kind WHEN 'confirmed' THEN b.confirmed_at ELSE b.cancelled_at END AS at,
+                 b.quantity, b.total_cents, b.refund_cents
+          FROM item JOIN taken USING (message_id) JOIN bookings b ON b.id = item.booking_id
+        ),`,
+      sql`
+        SELECT event_id, at,
+               (kind = 'confirmed')::int AS bookings,
+               CASE kind WHEN 'confirmed' THEN quantity ELSE 0 END AS tickets,
+               CASE kind WHEN 'confirmed' THEN total_cents ELSE 0 END::bigint AS revenue_cents,
+               (kind = 'cancelled')::int AS cancellations,
+               CASE kind WHEN 'cancelled' THEN quantity ELSE 0 END AS cancelled_tickets,
+               CASE kind WHEN 'cancelled' THEN refund_cents ELSE 0 END::bigint AS refunded_cents,
+               shard
+        FROM counted WHERE at IS NOT NULL`,
     ).execute(this.db);
   }
 

@@ -1,4 +1,4 @@
-import { takeMessage } from '../../platform/messaging/idempotent-consumer.js';
+import { batchedConsumer } from '../../platform/messaging/batched-consumer.js';
 import type { BusMessage, ConsumerSpec } from '../../platform/ports/message-bus.js';
 import type { NotificationRepository } from './notification.repository.js';
 
@@ -47,26 +47,35 @@ function render(message: BusMessage): Rendered | null {
 }
 
 /**
- * Turns booking events into in-app notifications and queued emails, once per message. The
- * email is sent after the commit (and retried by the email sender until the server takes it).
+ * Turns booking events into in-app notifications and queued emails, once per message, one
+ * statement per batch of messages. The emails are sent after the commit (and retried by the
+ * email sender until the server takes them).
  */
 export function notificationConsumer(deps: {
   notifications: NotificationRepository;
   emailEnabled: boolean;
   sendNow: (emailId: string) => Promise<void>;
+  maxBatch: number;
 }): ConsumerSpec {
-  return {
-    name: NOTIFICATIONS_CONSUMER,
-    bindings: ['booking.confirmed', 'booking.cancelled'],
-    async handle(message) {
-      const rendered = render(message);
-      if (!rendered) return;
-      const emailId = await deps.notifications.insertOnce({
-        taken: takeMessage(NOTIFICATIONS_CONSUMER, message),
-        notification: { ...rendered, data: { ...message.payload, messageId: message.messageId } },
-        email: deps.emailEnabled,
-      });
-      if (emailId) await deps.sendNow(emailId).catch(() => undefined);
+  return batchedConsumer(
+    {
+      name: NOTIFICATIONS_CONSUMER,
+      bindings: ['booking.confirmed', 'booking.cancelled'],
+      async handleBatch(messages) {
+        const notifications = messages.flatMap((message) => {
+          const rendered = render(message);
+          if (!rendered) return [];
+          const data = { ...message.payload, messageId: message.messageId };
+          return [{ ...rendered, messageId: message.messageId, data }];
+        });
+        const emailIds = await deps.notifications.insertOnce({
+          consumer: NOTIFICATIONS_CONSUMER,
+          notifications,
+          email: deps.emailEnabled,
+        });
+        for (const emailId of emailIds) await deps.sendNow(emailId).catch(() => undefined);
+      },
     },
-  };
+    { maxBatch: deps.maxBatch },
+  );
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, EmailDeliveriesTable, NotificationsTable } from '../../infra/postgres/schema.js';
 import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
 
@@ -9,40 +9,47 @@ export class NotificationRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   /**
-   * Records a notification (and, with `email`, queues its email to the user's address) only
-   * if `taken` (a `takeMessage` insert) took the message: at most once per message, in one
-   * autocommitted statement. Answers the queued email's id, if any.
+   * Records a batch of notifications (and, with `email`, queues each one's email to the
+   * user's address), each only if this statement took its message: at most once per message,
+   * one autocommitted statement for the whole batch. Answers the queued emails' ids.
    */
   async insertOnce(input: {
-    taken: RawBuilder<unknown>;
-    notification: {
+    consumer: string;
+    notifications: Array<{
+      messageId: string;
       userId: string;
       type: string;
       title: string;
       body: string;
       data: Record<string, unknown>;
-    };
+    }>;
     email: boolean;
-  }): Promise<string | undefined> {
-    const n = input.notification;
-    const { rows } = await sql<{ email_id: string | null }>`
-      WITH taken AS (${input.taken}),
-      notification AS (
+  }): Promise<string[]> {
+    if (input.notifications.length === 0) return [];
+    const { rows } = await sql<{ email_id: string }>`
+      WITH item AS (
+        SELECT DISTINCT ON ("messageId") "messageId" AS message_id, "userId", type, title, body, data
+        FROM jsonb_to_recordset(${JSON.stringify(input.notifications)}::jsonb)
+             AS x("messageId" uuid, "userId" uuid, type text, title text, body text, data jsonb)
+      ), taken AS (
+        INSERT INTO processed_messages (consumer, message_id)
+        SELECT ${input.consumer}, message_id FROM item
+        ON CONFLICT DO NOTHING
+        RETURNING message_id
+      ), notification AS (
         INSERT INTO notifications (user_id, type, title, body, data)
-        SELECT ${n.userId}::uuid, ${n.type}::text, ${n.title}::text, ${n.body}::text,
-               ${JSON.stringify(n.data)}::jsonb
-        WHERE EXISTS (SELECT 1 FROM taken)
+        SELECT item."userId", item.type, item.title, item.body, item.data
+        FROM item JOIN taken USING (message_id)
         RETURNING id, user_id, title, body
-      ),
-      email AS (
+      ), email AS (
         INSERT INTO email_deliveries (notification_id, to_address, subject, body)
         SELECT notification.id, users.email, notification.title, notification.body
         FROM notification JOIN users ON users.id = notification.user_id
         WHERE ${input.email}::boolean
         RETURNING id
       )
-      SELECT (SELECT id FROM email) AS email_id`.execute(this.db);
-    return rows[0]?.email_id ?? undefined;
+      SELECT id AS email_id FROM email`.execute(this.db);
+    return rows.map((r) => r.email_id);
   }
 
   async listForUser(

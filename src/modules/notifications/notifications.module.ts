@@ -43,6 +43,7 @@ export function createNotificationsModule(input: {
       notifications: repository,
       emailEnabled: Boolean(emailSender),
       sendNow: (id) => emailSender?.sendNow(id) ?? Promise.resolve(),
+      maxBatch: 64,
     }),
     loops: emailSender
       ? [
