@@ -14,6 +14,8 @@ import pg from 'pg';
  */
 export interface CountedStatement {
   sql: string;
+  /** Its parameters, as the client was given them. */
+  params: unknown[];
   /** Labels set with mark() before this statement was sent (e.g. 'charge'). */
   after: string[];
 }
@@ -24,6 +26,14 @@ const sqlText = (first: unknown): string => {
   if (typeof first === 'string') return first;
   if (first && typeof first === 'object' && 'text' in first) return String(first.text);
   return String(first);
+};
+
+/** `query(text, values)` or node-postgres's `query({name, text, values})`. */
+const paramsOf = (first: unknown, second: unknown): unknown[] => {
+  if (Array.isArray(second)) return second as unknown[];
+  if (first && typeof first === 'object' && 'values' in first && Array.isArray(first.values))
+    return first.values as unknown[];
+  return [];
 };
 
 /** One line of SQL: whitespace collapsed, so a failing assertion prints readably. */
@@ -78,7 +88,11 @@ export class StatementCounter {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const counter = this;
     target[method] = function counted(this: unknown, ...args: unknown[]) {
-      counter.recording?.push({ sql: sqlText(args[0]), after: [...counter.marks] });
+      counter.recording?.push({
+        sql: sqlText(args[0]),
+        params: paramsOf(args[0], args[1]),
+        after: [...counter.marks],
+      });
       return original.apply(this, args);
     };
     this.restores.push(() => {
