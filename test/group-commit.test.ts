@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GroupCommitter } from '../src/platform/group-commit.js';
@@ -10,7 +9,12 @@ import {
   postHold,
   tally,
 } from './support/hold-invariants.js';
-import { StatementCounter, type CountedStatement } from './support/statement-counter.js';
+import {
+  holdBatches,
+  withEventLockedUntilQueued,
+  type BatchedHoldRequest,
+} from './support/hold-batches.js';
+import { StatementCounter } from './support/statement-counter.js';
 import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -40,59 +44,20 @@ afterAll(async () => {
   counter.restore();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface BatchedRequest {
-  holdId: string;
-  userId: string;
-  seatIds?: string[];
-  quantity?: number;
-}
-
-/** The hold statements among `statements`, each as the batch of requests it carried. */
-function holdBatches(statements: CountedStatement[]): BatchedRequest[][] {
-  return statements
-    .filter((s) => /\bhold_batch\s*\(/.test(s.sql))
-    .map((s) => JSON.parse(String(s.params[3])) as BatchedRequest[]);
-}
-
 /**
- * Fires `requests` at once while the event's row is locked, waits until all but the first
- * are queued behind the first one's statement, then lets them go. Returns the answers (in
- * the order of `requests`) and the batches the hold statements carried.
+ * Fires `requests` at once while the event's row is locked, so all but the first go in one
+ * statement. Returns the answers (in the order of `requests`) and the batches the hold
+ * statements carried.
  */
 async function burstWhileLocked(
   eventId: string,
   requests: Array<{ user: SignedIn; payload: object }>,
-): Promise<{ responses: LightMyRequestResponse[]; batches: BatchedRequest[][] }> {
-  const holds = t.deps.booking.holds;
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let locked!: () => void;
-  const isLocked = new Promise<void>((resolve) => (locked = resolve));
-  const { result, statements } = await counter.during(async () => {
-    const blocker = t.deps.database.db.transaction().execute(async (trx) => {
-      await sql`SELECT id FROM events WHERE id = ${eventId} FOR UPDATE`.execute(trx);
-      locked();
-      await released;
-    });
-    await isLocked;
-    const answers = Promise.all(requests.map((r) => postHold(t, r.user, eventId, r.payload)));
-    const deadline = Date.now() + 15_000;
-    let queued = holds.waiting;
-    while (queued !== requests.length - 1 && Date.now() < deadline) {
-      await sleep(5);
-      queued = holds.waiting;
-    }
-    release();
-    await blocker;
-    const responses = await answers;
-    // Checked after the lock is gone, so a failure never leaves the app stuck.
-    expect(queued, 'all but the first request queued behind the first statement').toBe(
-      requests.length - 1,
-    );
-    return responses;
-  });
+): Promise<{ responses: LightMyRequestResponse[]; batches: BatchedHoldRequest[][] }> {
+  const { result, statements } = await counter.during(() =>
+    withEventLockedUntilQueued(t, eventId, requests.length, () =>
+      Promise.all(requests.map((r) => postHold(t, r.user, eventId, r.payload))),
+    ),
+  );
   return { responses: result, batches: holdBatches(statements) };
 }
 
