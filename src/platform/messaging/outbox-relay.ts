@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 import type { Database } from '../../infra/postgres/database.js';
 import type { MessageBus } from '../ports/message-bus.js';
 
+/** How long after raising the idle flag the relay looks at the outbox once more. */
+const IDLE_RECHECK_MS = 50;
+
 export interface RelaySettings {
   batchSize: number;
   /** Fallback poll when no NOTIFY arrives (a lost notification never strands a message). */
@@ -111,6 +114,18 @@ export class OutboxRelay {
   private async drain(): Promise<void> {
     while (!this.stopped && (await this.relayOnce()) === this.settings.batchSize) {
       // a full batch: more are waiting
+    }
+    if (this.stopped) return;
+    // Empty: ask the next writer for a NOTIFY (migration 011), then look once more, a moment
+    // later, for rows of writers that saw no one waiting because they inserted just before
+    // the flag went up and committed just after. (A statement slower than that moment is
+    // left to the fallback poll.)
+    await sql`UPDATE outbox_relay_idle SET idle = true WHERE id = 1 AND NOT idle`.execute(
+      this.database.db,
+    );
+    await new Promise((resolve) => setTimeout(resolve, IDLE_RECHECK_MS).unref());
+    while (!this.stopped && (await this.relayOnce()) === this.settings.batchSize) {
+      // more arrived meanwhile
     }
   }
 }
