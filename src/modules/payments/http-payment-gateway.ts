@@ -1,3 +1,4 @@
+import { Pool } from 'undici';
 import {
   PaymentUnavailableError,
   type ChargeRecord,
@@ -15,9 +16,31 @@ const NEVER_CONNECTED = new Set([
   'ENETUNREACH',
 ]);
 
-/** Talks to a payment provider over HTTP (the shipped simulator speaks the same protocol). */
+/** What the gateway reads of a provider's answer. */
+interface ProviderResponse {
+  status: number;
+  ok: boolean;
+  json(): Promise<unknown>;
+}
+
+/**
+ * Talks to a payment provider over HTTP (the shipped simulator speaks the same protocol),
+ * through undici's connection pool: its `request` costs a fraction of `fetch`'s CPU, which
+ * in a flash sale is a tenth of the main thread's work.
+ */
 export class HttpPaymentGateway implements PaymentGateway {
-  constructor(private readonly baseUrl: string) {}
+  private readonly pool: Pool;
+  private readonly basePath: string;
+
+  constructor(baseUrl: string) {
+    const url = new URL(baseUrl);
+    this.pool = new Pool(url.origin, { connections: 128 });
+    this.basePath = url.pathname.replace(/\/$/, '');
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
 
   async charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult> {
     const response = await this.send('POST', '/charges', request, signal);
@@ -48,23 +71,33 @@ export class HttpPaymentGateway implements PaymentGateway {
   }
 
   private async send(
-    method: string,
+    method: 'GET' | 'POST',
     path: string,
     body: unknown,
     signal?: AbortSignal,
-  ): Promise<Response> {
+  ): Promise<ProviderResponse> {
     try {
-      return await fetch(new URL(path, this.baseUrl), {
+      const response = await this.pool.request({
         method,
+        path: this.basePath + path,
         signal,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
+      const status = response.statusCode;
+      // Read whole, whatever the status: an unread body would keep its connection busy.
+      const text = await response.body.text();
+      return {
+        status,
+        ok: status >= 200 && status < 300,
+        json: async () => (text ? (JSON.parse(text) as unknown) : {}),
+      };
     } catch (error) {
       if (signal?.aborted) throw error;
       // Only a connection that was never made proves nothing was sent; a connection lost
       // after sending may have charged, so that outcome must be asked about later.
-      const code = (error as { cause?: { code?: string } }).cause?.code ?? '';
+      const failure = error as { code?: string; cause?: { code?: string } };
+      const code = failure.cause?.code ?? failure.code ?? '';
       throw new PaymentUnavailableError(
         `provider unreachable: ${error instanceof Error ? error.message : 'error'} ${code}`.trim(),
         NEVER_CONNECTED.has(code) ? 'unreachable' : 'provider_error',
