@@ -44,8 +44,7 @@ function nameOf(statement: CountedStatement): string {
   const text = oneLine(statement.sql);
   if (/\bhold_batch\s*\(/i.test(text)) return 'hold_batch';
   if (/\bconfirm_batch\s*\(/i.test(text)) return 'confirm_batch';
-  if (/^WITH h AS \(\s*SELECT \* FROM holds/i.test(text) && /INSERT INTO bookings/i.test(text))
-    return 'booking start';
+  if (/\bstart_booking_batch\s*\(/i.test(text)) return 'booking start';
   return `other: ${text.slice(0, 200)}`;
 }
 

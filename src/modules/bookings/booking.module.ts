@@ -156,6 +156,7 @@ export function createBookingModule(input: {
       ...sagaSettings,
       joinWaitMs: config.payments.timeoutMs * 2 + 1000,
       retryAfterSeconds: Math.max(1, Math.ceil(config.sagas.retryDelayMs / 1000)),
+      maxBatch: config.bookingBatchMax,
     },
   );
 

@@ -4,7 +4,12 @@ import type { DB } from '../../infra/postgres/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import { activeTraceContext } from '../../platform/telemetry.js';
-import { startBooking } from './booking-start.statement.js';
+import {
+  startBookings,
+  type BookingStart,
+  type BookingStarted,
+} from './booking-start.statement.js';
+import { GroupCommitter } from '../../platform/group-commit.js';
 import { AppError, forbidden, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
@@ -35,8 +40,20 @@ export class BookingService {
     private readonly driver: SagaDriver,
     private readonly clock: Clock,
     private readonly metrics: BookingMetrics,
-    private readonly settings: SagaSettings & { joinWaitMs: number; retryAfterSeconds: number },
-  ) {}
+    private readonly settings: SagaSettings & {
+      joinWaitMs: number;
+      retryAfterSeconds: number;
+      maxBatch: number;
+    },
+  ) {
+    this.starts = new GroupCommitter(
+      (_key, starts) => startBookings(this.db, this.clock.now(), starts),
+      { maxBatch: settings.maxBatch },
+    );
+  }
+
+  /** Booking starts that arrive together share one statement (one commit). */
+  private readonly starts: GroupCommitter<BookingStart, BookingStarted>;
 
   /**
    * Books a hold: starts the booking saga and runs it inline. Repeats for the same hold (a
@@ -96,13 +113,12 @@ export class BookingService {
     runner: 'inline' | 'worker',
   ): Promise<{ existing: BookingRow | undefined } | { booking: BookingRow; saga: SagaRow }> {
     const now = this.clock.now();
-    const started = await startBooking(this.db, {
+    const started = await this.starts.submit('start', {
       bookingId: randomUUID(),
       holdId: input.holdId,
       userId: actor.userId,
       token: input.token,
       audit,
-      now,
       // Inline: this request owns it. For a worker: no owner yet, so the first claim is a
       // first attempt (and the recovery loop is the fallback if the message were lost).
       lockedUntil: runner === 'inline' ? new Date(now.getTime() + this.settings.leaseMs) : null,
@@ -122,9 +138,7 @@ export class BookingService {
         'The hold has expired or was released; hold the seats again',
       );
     }
-    // The insert met a booking committed while it ran (a double submit racing this one),
-    // which the statement's own snapshot could not see: read it now.
-    return { existing: await this.bookings.findLiveByHold(hold.id) };
+    return { existing: undefined };
   }
 
   async get(actor: Principal, id: string): Promise<BookingView> {
