@@ -21,6 +21,24 @@ export default tseslint.config(
     },
   },
   {
+    // The holds module is used through its public entry (src/modules/holds/index.ts) only.
+    files: ['src/**/*.ts'],
+    ignores: ['src/modules/holds/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/holds/*', '!**/holds/index.js'],
+              message: 'Import the holds module through its public entry, holds/index.js.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['eslint.config.js', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },

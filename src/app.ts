@@ -16,7 +16,7 @@ import { notificationRoutes } from './modules/notifications/notification.routes.
 import { registerLiveRoutes } from './modules/realtime/live.routes.js';
 import { bookingRoutes } from './modules/bookings/booking.routes.js';
 import { eventRoutes } from './modules/events/event.routes.js';
-import { holdRoutes } from './modules/holds/hold.routes.js';
+import { holdRoutes } from './modules/holds/index.js';
 import { venueRoutes } from './modules/venues/venue.routes.js';
 import { registerErrorHandling } from './platform/error-handler.js';
 import { registerHealthRoutes } from './platform/health.js';

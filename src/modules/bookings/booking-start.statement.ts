@@ -8,7 +8,7 @@ import {
 import type { DB } from '../../infra/postgres/schema.js';
 import type { SagaRow } from '../../platform/saga/saga.repository.js';
 import type { AuditContext } from '../audit/audit-context.js';
-import type { HoldRow } from '../holds/hold.repository.js';
+import type { HoldRow } from '../holds/index.js';
 import type { BookingRow } from './booking.repository.js';
 
 export interface BookingStart {

@@ -14,11 +14,7 @@ import { paymentHealthCheck } from '../payments/payment-health.js';
 import { SagaRepository } from '../../platform/saga/saga.repository.js';
 import { EventCacheKeys } from '../events/event.cache-keys.js';
 import type { EventRepository } from '../events/event.repository.js';
-import { HoldReleaser } from '../holds/hold-releaser.js';
-import { HoldRepository } from '../holds/hold.repository.js';
-import { HoldSales } from '../holds/hold-sales.js';
-import { HoldService } from '../holds/hold.service.js';
-import { InventoryRepository } from '../holds/inventory.repository.js';
+import { createHoldsModule, type HoldService } from '../holds/index.js';
 import { HttpPaymentGateway } from '../payments/http-payment-gateway.js';
 import type { PaymentGateway } from '../payments/payment-gateway.js';
 import { PaymentLedger } from '../payments/payment-ledger.js';
@@ -61,9 +57,6 @@ export function createBookingModule(input: {
   paymentGateway?: PaymentGateway;
 }): BookingModule {
   const { config, db, clock, logger } = input;
-  const holdRepository = new HoldRepository();
-  const inventory = new InventoryRepository();
-  const releaser = new HoldReleaser(holdRepository, inventory);
   const sagas = new SagaRepository(db);
   const bookingRepository = new BookingRepository(db);
   const metrics: BookingMetrics = new BookingMetrics(input.registry, (): Promise<number> =>
@@ -91,10 +84,8 @@ export function createBookingModule(input: {
     input.registry,
   );
 
-  const holds: HoldService = new HoldService({
+  const holdsModule = createHoldsModule({
     db,
-    holds: holdRepository,
-    releaser,
     events: input.events,
     gate: input.gate,
     cache: input.cache,
@@ -106,6 +97,7 @@ export function createBookingModule(input: {
       maxBatch: config.bookingBatchMax,
     },
   });
+  const { holds, inventory } = holdsModule;
   const sagaSettings = { leaseMs: config.sagas.leaseMs, retryDelayMs: config.sagas.retryDelayMs };
   const sagaDriver = new SagaDriver(
     sagas,
@@ -113,10 +105,8 @@ export function createBookingModule(input: {
       db,
       sagas,
       bookingRepository,
-      holdRepository,
       inventory,
-      releaser,
-      new HoldSales(db, clock, { maxBatch: config.bookingBatchMax }),
+      holdsModule.sales,
       payments,
       clock,
       metrics,
@@ -145,8 +135,7 @@ export function createBookingModule(input: {
   const bookings = new BookingService(
     db,
     bookingRepository,
-    holdRepository,
-    releaser,
+    inventory,
     input.events,
     sagas,
     sagaDriver,

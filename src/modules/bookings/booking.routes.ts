@@ -6,7 +6,7 @@ import { hashRequest, withIdempotency, type IdempotencyStore } from '../../platf
 import type { AdmissionControl } from '../../platform/admission.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, pageOf } from '../../platform/pagination.js';
-import { IdempotencyKeyHeader } from '../holds/hold.schemas.js';
+import { IdempotencyKeyHeader } from '../holds/index.js';
 import {
   BookingSchema,
   BookingSummarySchema,

@@ -6,10 +6,7 @@ import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repositor
 import { activeTraceContext, withSpan } from '../../platform/telemetry.js';
 import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/audit-context.js';
 import { recordAudit } from '../audit/audit-log.writer.js';
-import type { HoldReleaser, ReleasedHold } from '../holds/hold-releaser.js';
-import type { HoldRepository, HoldRow } from '../holds/hold.repository.js';
-import type { InventoryRepository } from '../holds/inventory.repository.js';
-import type { HoldSales } from '../holds/hold-sales.js';
+import type { HoldInventory, HoldRow, HoldSales, ReleasedHold } from '../holds/index.js';
 import { soldBooking } from './sold-booking.js';
 import { PaymentUnavailableError, type PaymentGateway } from '../payments/payment-gateway.js';
 import type { BookingMetrics } from './booking.metrics.js';
@@ -78,9 +75,7 @@ export class BookingSaga {
     private readonly db: Kysely<DB>,
     private readonly sagas: SagaRepository,
     private readonly bookings: BookingRepository,
-    private readonly holds: HoldRepository,
-    private readonly inventory: InventoryRepository,
-    private readonly releaser: HoldReleaser,
+    private readonly inventory: HoldInventory,
     private readonly sales: HoldSales,
     private readonly gateway: PaymentGateway,
     private readonly clock: Clock,
@@ -249,7 +244,7 @@ export class BookingSaga {
         // Paid too late (the hold expired or was released), or the event was cancelled:
         // the seats are not this booking's. Give them back and refund.
         const next = await this.db.transaction().execute(async (trx) => {
-          const hold = await this.holds.lockActive(trx, payload.holdId);
+          const hold = await this.inventory.lockActive(trx, payload.holdId);
           const status =
             answer.outcome === 'CLOSED'
               ? 'cancelled'
@@ -271,7 +266,7 @@ export class BookingSaga {
     now: Date,
     effects: SagaEffects,
   ): Promise<SagaRow> {
-    if (hold) effects.released.push(await this.releaser.release(trx, hold, 'expired', now));
+    if (hold) effects.released.push(await this.inventory.release(trx, hold, 'expired', now));
     const failure: BookingFailure = eventStatus === 'published' ? 'HOLD_EXPIRED' : 'SALES_CLOSED';
     return this.sagas.update(
       saga.id,
@@ -312,8 +307,8 @@ export class BookingSaga {
     const now = this.clock.now();
     const failure = payload.failure ?? 'PAYMENT_UNAVAILABLE';
     const next = await this.db.transaction().execute(async (trx) => {
-      const hold = await this.holds.lockActive(trx, payload.holdId);
-      if (hold) effects.released.push(await this.releaser.release(trx, hold, 'released', now));
+      const hold = await this.inventory.lockActive(trx, payload.holdId);
+      if (hold) effects.released.push(await this.inventory.release(trx, hold, 'released', now));
       await this.bookings.fail(
         trx,
         bookingId,

@@ -16,8 +16,7 @@ import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repositor
 import type { AuditContext } from '../audit/audit-context.js';
 import type { Principal } from '../auth/auth.service.js';
 import type { EventRepository } from '../events/event.repository.js';
-import type { HoldReleaser } from '../holds/hold-releaser.js';
-import type { HoldRepository } from '../holds/hold.repository.js';
+import type { HoldInventory } from '../holds/index.js';
 import type { BookingMetrics } from './booking.metrics.js';
 import type { BookingRepository, BookingRow, BookingWithDetails } from './booking.repository.js';
 import type { SagaEffects, SagaSettings } from './booking.saga.js';
@@ -33,8 +32,7 @@ export class BookingService {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly bookings: BookingRepository,
-    private readonly holds: HoldRepository,
-    private readonly releaser: HoldReleaser,
+    private readonly inventory: HoldInventory,
     private readonly events: EventRepository,
     private readonly sagas: SagaRepository,
     private readonly driver: SagaDriver,
@@ -206,9 +204,7 @@ export class BookingService {
         if (saga) queued.push({ sagaId: saga.id, bookingId: booking.id });
       }
       await queueSagas(trx, queued);
-      for (const hold of await this.holds.lockActiveOfEvent(trx, eventId)) {
-        await this.releaser.release(trx, hold, 'released', now);
-      }
+      await this.inventory.releaseAllOfEvent(trx, eventId, now);
     });
   }
 

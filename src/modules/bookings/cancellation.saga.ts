@@ -5,7 +5,7 @@ import { writeOutbox } from '../../platform/outbox.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
 import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/audit-context.js';
 import { recordAudit } from '../audit/audit-log.writer.js';
-import type { InventoryRepository } from '../holds/inventory.repository.js';
+import type { HoldInventory } from '../holds/index.js';
 import type { PaymentGateway } from '../payments/payment-gateway.js';
 import type { BookingMetrics } from './booking.metrics.js';
 import type { BookingRepository } from './booking.repository.js';
@@ -35,7 +35,7 @@ export class CancellationSaga {
     private readonly db: Kysely<DB>,
     private readonly sagas: SagaRepository,
     private readonly bookings: BookingRepository,
-    private readonly inventory: InventoryRepository,
+    private readonly inventory: HoldInventory,
     private readonly gateway: PaymentGateway,
     private readonly clock: Clock,
     private readonly metrics: BookingMetrics,

@@ -1,5 +1,5 @@
 import { BOOKING_DATE_COLUMNS, rowFromJson } from '../../infra/postgres/json-row.js';
-import type { SoldBookingJson } from '../holds/sale-batch.statement.js';
+import type { SoldBookingJson } from '../holds/index.js';
 import type { BookingRow, BookingWithDetails } from './booking.repository.js';
 
 /** The sale statement's JSON of a booking as the repository would have read it. */

@@ -13,7 +13,6 @@ import { recordAudit } from '../audit/audit-log.writer.js';
 import type { Principal } from '../auth/auth.service.js';
 import { EventCacheKeys } from '../events/event.cache-keys.js';
 import type { EventRepository } from '../events/event.repository.js';
-import type { BookingMetrics } from '../bookings/booking.metrics.js';
 import { holdViewOrRefusal } from './hold-answers.js';
 import { HoldBatchStatement, type HoldAnswer, type HoldRequest } from './hold-batch.statement.js';
 import type { HoldReleaser, ReleasedHold } from './hold-releaser.js';
@@ -32,6 +31,11 @@ export interface HoldSettings {
   maxBatch: number;
 }
 
+/** The outcome counter holds report to (the booking metrics implement it). */
+export interface HoldMetrics {
+  operation(operation: 'hold', outcome: string): void;
+}
+
 export interface HoldServiceDeps {
   db: Kysely<DB>;
   holds: HoldRepository;
@@ -40,7 +44,7 @@ export interface HoldServiceDeps {
   gate: InventoryGate;
   cache: ReadCache;
   clock: Clock;
-  metrics: BookingMetrics;
+  metrics: HoldMetrics;
   settings: HoldSettings;
 }
 
@@ -52,7 +56,7 @@ export class HoldService {
   private readonly gate: InventoryGate;
   private readonly cache: ReadCache;
   private readonly clock: Clock;
-  private readonly metrics: BookingMetrics;
+  private readonly metrics: HoldMetrics;
   private readonly settings: HoldSettings;
   private readonly statement: HoldBatchStatement;
   /** Hold requests of one event that arrive together share one statement. */
