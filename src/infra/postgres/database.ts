@@ -95,7 +95,7 @@ export async function openEmbedded(dataDir: string | null): Promise<Database> {
     mkdirSync(directory, { recursive: true });
   }
   const pglite = await PGlite.create(directory ? { dataDir: directory } : {});
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(yieldingBeforeQueries(pglite)) });
   return {
     db,
     mode: 'pglite',
@@ -117,4 +117,30 @@ export async function openEmbedded(dataDir: string | null): Promise<Database> {
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * PGlite runs each query synchronously on the main thread and answers through promises
+ * alone, so a chain of queries (a queue of batches, consumers, sweepers) can run back to
+ * back without Node ever polling its sockets: requests already read are served while those
+ * still unread wait — seconds in a flash sale. Yielding to the event loop before each query
+ * lets the waiting requests in first, so they are served in arrival order.
+ */
+function yieldingBeforeQueries(pglite: PGlite): PGlite {
+  const query = pglite.query.bind(pglite);
+  return new Proxy(pglite, {
+    get(target, property) {
+      if (property === 'query') {
+        return async (...args: Parameters<PGlite['query']>) => {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          return query(...args);
+        };
+      }
+      // PGlite's methods use private fields: they must run on the instance, not the proxy.
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
 }
