@@ -91,10 +91,10 @@ export async function runPgbench(
     const [ga] = (
       await sql<{ id: string }>`
         INSERT INTO events (organizer_id, name, starts_at, ends_at, seating, price_cents, currency,
-                            status, published_at, capacity, available)
+                            status, published_at, capacity, available, max_tickets_per_user)
         VALUES (${user!.id}, 'pgbench GA', now() + interval '30 days',
                 now() + interval '30 days 3 hours', 'general', 5000, 'EUR', 'published', now(),
-                100000000, 100000000) RETURNING id`.execute(db)
+                100000000, 100000000, 100) RETURNING id`.execute(db)
     ).rows;
     await sql`VACUUM ANALYZE`.execute(db);
     await database.close();

@@ -1,83 +1,44 @@
--- One whole general-admission booking as the database sees it from Evently: the same
--- statements, in the same transactions, that a hold, a booking (saga start, charge result,
--- confirmation, the answer's reads), the outbox relay and the consumers (analytics,
--- notifications, live seat counts) send for one ticket, with the counter triggers of
--- migration 008. One pgbench "transaction" of this script is one booking, so its tps is the
+-- One whole general-admission booking as the database sees it from Evently (booking path
+-- v2): the hold statement, the booking's start and its confirmation (migrations 010, 012),
+-- the outbox relay and the consumers (analytics, notifications, live seat counts) for one
+-- ticket, each as a batch of one (a rush batches them, so this is the floor of what a rush
+-- costs per booking). One pgbench "transaction" of this script is one booking, so its tps is the
 -- most bookings/s this machine's PostgreSQL can do for Evently with no application CPU at
 -- all. Run with -M prepared (Evently prepares its statements too); variables are parameters,
 -- hence unquoted.
 \set u random(1, 1000)
 SELECT id AS user_id FROM pgb_users WHERE n = :u \gset
 
--- POST /events/:id/holds
-BEGIN;
-SELECT pg_advisory_xact_lock(hashtextextended(:user_id::text || ':' || :ga_id::text, 0));
-SELECT e.*, (COALESCE((SELECT SUM(quantity) FROM holds WHERE user_id = :user_id AND event_id = e.id
-                         AND status = 'active' AND expires_at > now()), 0)
-           + COALESCE((SELECT SUM(quantity) FROM bookings WHERE user_id = :user_id AND event_id = e.id
-                         AND status = 'confirmed'), 0))::int AS owned_by_user
-  FROM events e WHERE e.id = :ga_id;
-SELECT * FROM holds WHERE status = 'active' AND expires_at <= now() AND event_id = :ga_id
-  ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED;
-INSERT INTO holds (event_id, user_id, quantity, total_cents, currency, expires_at)
-  VALUES (:ga_id, :user_id, 1, 5000, 'EUR', now() + interval '30 minutes')
-  RETURNING id AS hold_id \gset
-INSERT INTO outbox (type, aggregate_type, aggregate_id, payload)
-  VALUES ('seats.held', 'event', :ga_id, jsonb_build_object('holdId', :hold_id::text, 'quantity', 1))
-  RETURNING id AS held_message \gset
-INSERT INTO audit_log (actor_id, actor_role, action, target_type, target_id, ip, request_id, after)
-  VALUES (:user_id, 'user', 'hold.created', 'hold', :hold_id, '127.0.0.1', 'req',
-          jsonb_build_object('eventId', :ga_id::text, 'quantity', 1));
-COMMIT;
+-- POST /events/:id/holds: one statement (migration 010), here a batch of one request
+SELECT gen_random_uuid() AS hold_id, gen_random_uuid() AS booking_id \gset
+SELECT outcome FROM hold_batch(:ga_id, now(), false, jsonb_build_array(jsonb_build_object(
+  'holdId', :hold_id::text, 'userId', :user_id::text, 'quantity', 1,
+  'expiresAt', (now() + interval '30 minutes')::text,
+  'audit', jsonb_build_object('actorId', :user_id::text, 'actorRole', 'user', 'ip', '127.0.0.1',
+                              'requestId', 'req'),
+  'idempotency', NULL, 'traceContext', NULL)));
 
--- POST /bookings: the saga's start
-BEGIN;
-SELECT * FROM holds WHERE id = :hold_id;
-INSERT INTO bookings (event_id, user_id, hold_id, quantity, total_cents, currency)
-  VALUES (:ga_id, :user_id, :hold_id, 1, 5000, 'EUR')
-  ON CONFLICT (hold_id) WHERE status IN ('pending', 'confirmed') DO NOTHING
-  RETURNING id AS booking_id \gset
-INSERT INTO sagas (type, booking_id, step, payload, locked_until)
-  VALUES ('booking', :booking_id, 'charge', jsonb_build_object('holdId', :hold_id::text),
-          now() + interval '30 seconds') RETURNING id AS saga_id \gset
-COMMIT;
--- the charge's result
-UPDATE sagas SET step = 'confirm', status = 'running',
-       payload = payload || jsonb_build_object('chargeId', 'ch_1'),
-       locked_until = now() + interval '30 seconds', updated_at = now()
-  WHERE id = :saga_id;
--- the confirmation
-BEGIN;
-SELECT * FROM holds WHERE id = :hold_id AND status = 'active' FOR UPDATE;
-UPDATE event_seats SET status = 'sold', hold_id = NULL, booking_id = :booking_id
-  WHERE hold_id = :hold_id;
-INSERT INTO tickets (booking_id, event_id, seat_id, code)
-  VALUES (:booking_id, :ga_id, NULL, md5(:booking_id::text));
-UPDATE bookings SET status = 'confirmed', payment_ref = 'ch_1', confirmed_at = now(),
-       updated_at = now() WHERE id = :booking_id;
-UPDATE holds SET status = 'converted', released_at = NULL WHERE id = :hold_id;
-INSERT INTO audit_log (actor_id, actor_role, action, target_type, target_id, ip, request_id, after)
-  VALUES (:user_id, 'user', 'booking.confirmed', 'booking', :booking_id, '127.0.0.1', 'req',
-          jsonb_build_object('eventId', :ga_id::text, 'quantity', 1));
-INSERT INTO outbox (type, aggregate_type, aggregate_id, payload)
-  VALUES ('booking.confirmed', 'booking', :booking_id, jsonb_build_object('quantity', 1))
-  RETURNING id AS confirmed_message \gset
-UPDATE sagas SET step = 'done', status = 'completed', locked_until = NULL, finished_at = now(),
-       updated_at = now() WHERE id = :saga_id;
-COMMIT;
--- the answer
-SELECT b.*,
-  COALESCE((SELECT json_agg(json_build_object('id', t.id, 'seat_id', t.seat_id, 'code', t.code,
-                                              'status', t.status) ORDER BY t.created_at, t.id)
-            FROM tickets t WHERE t.booking_id = b.id), '[]'::json) AS tickets,
-  (SELECT json_build_object('id', s.id, 'type', s.type, 'status', s.status, 'step', s.step,
-                            'attempts', s.attempts, 'last_error', s.last_error)
-   FROM sagas s WHERE s.booking_id = b.id ORDER BY s.created_at DESC LIMIT 1) AS saga
-FROM bookings b WHERE b.id = :booking_id;
+-- POST /bookings: the saga's start, one statement (migration 012)
+SELECT (saga->>'id') AS saga_id FROM start_booking_batch(now(), jsonb_build_array(jsonb_build_object(
+  'bookingId', :booking_id::text, 'holdId', :hold_id::text, 'userId', :user_id::text,
+  'token', 'tok_visa',
+  'audit', jsonb_build_object('actorId', :user_id::text, 'actorRole', 'user', 'ip', '127.0.0.1',
+                              'requestId', 'req'),
+  'lockedUntil', (now() + interval '30 seconds')::text, 'queue', false, 'traceContext', NULL))) \gset
+-- (the charge, outside the database) then the confirmation with the charge's result and the
+-- booking's answer, one statement (migration 010)
+SELECT outcome FROM confirm_batch(:ga_id, now(), jsonb_build_array(jsonb_build_object(
+  'sagaId', :saga_id::text, 'bookingId', :booking_id::text, 'holdId', :hold_id::text,
+  'userId', :user_id::text, 'chargeId', 'ch_1', 'amountCents', 5000, 'currency', 'EUR',
+  'payload', jsonb_build_object('holdId', :hold_id::text, 'chargeId', 'ch_1'),
+  'audit', jsonb_build_object('actorId', :user_id::text, 'actorRole', 'user', 'ip', '127.0.0.1',
+                              'requestId', 'req'),
+  'traceContext', NULL)));
 
--- the outbox relay marks the two messages published
+-- the outbox relay marks the two messages published (in a rush it marks up to 200 at once)
 UPDATE outbox SET published_at = now(), attempts = attempts + 1
-  WHERE id IN (:held_message, :confirmed_message);
+  WHERE published_at IS NULL
+    AND (aggregate_id = :booking_id OR (aggregate_id = :ga_id AND payload->>'holdId' = :hold_id));
 
 -- the analytics consumer: one statement
 WITH taken AS (
