@@ -24,10 +24,11 @@ import {
  * released meanwhile, so whatever a request was refused must be held by someone else at the
  * end, and whatever it was given must be its own.
  *
- * Twice: as the requests come (with PostgreSQL they meet statements in flight and batch up;
- * with PGlite a statement runs on this thread and is done before the next request reaches
- * the batcher, so each goes alone), and queued behind a locked event row first, so that in
- * both modes every statement after the first carries a full batch.
+ * Twice: as the requests come (how much they batch up then depends on the mode: against
+ * PostgreSQL they meet statements in flight on the network; PGlite runs each statement on this
+ * thread, so whether a request finds one in flight depends on how the app yields to the event
+ * loop), and queued behind a locked event row first, so that in both modes every statement
+ * after the first carries a full batch.
  */
 const BUYERS = 1000;
 const ROWS = 5;
