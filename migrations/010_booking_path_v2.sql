@@ -50,6 +50,7 @@ $$;
 --   SALES_CLOSED          detail: status, salesStartAt, closesAt
 --   WRONG_SEATING         detail: seating (seatIds for a GA event or the reverse)
 --   TICKET_LIMIT_EXCEEDED detail: owned, max
+--   DUPLICATE_SEATS       the same seat asked for twice
 --   UNKNOWN_SEATS         seat_ids: the ids that are not seats of the event
 --   SEAT_UNAVAILABLE      seat_ids: the requested seats that are held or sold
 --   SOLD_OUT              general admission: fewer tickets left than asked
@@ -166,6 +167,12 @@ BEGIN
     IF ev.seating = 'reserved' THEN
       v_wanted := ARRAY(SELECT s::uuid FROM jsonb_array_elements_text(r->'seatIds') s);
       v_qty := cardinality(v_wanted);
+      -- The same seat twice (ids differing only in letter case pass the body's uniqueItems).
+      IF v_qty <> (SELECT count(DISTINCT w) FROM unnest(v_wanted) w) THEN
+        RETURN QUERY SELECT i, 'DUPLICATE_SEATS'::text, NULL::uuid[], NULL::integer, NULL::text,
+                            NULL::jsonb;
+        CONTINUE;
+      END IF;
     ELSE
       v_qty := (r->>'quantity')::integer;
     END IF;
@@ -276,13 +283,15 @@ BEGIN
 END;
 $$;
 
--- Confirmations for one event after successful charges. Each request: {sagaId, bookingId,
--- holdId, userId, chargeId, amountCents, currency, payload (the saga's, with the charge),
--- audit, traceContext}. Answers per request:
+-- Confirmations for one event after successful charges. Each request: {sagaId, lockedUntil
+-- (the driver's lease), bookingId, holdId, userId, chargeId, amountCents, currency, payload
+-- (the saga's, with the charge), audit, traceContext}. Answers per request:
 --   CONFIRMED  detail: the booking's view (row, tickets, saga)
 --   LATE       the hold is no longer active or has expired: the caller refunds
 --   CLOSED     the event is no longer published: the caller refunds
 --   SETTLED    the booking is not pending any more (a repeat): nothing done
+--   LEASE_LOST the saga is no longer this driver's (its lease ran out and another driver
+--              took it over, or it finished): nothing done, the other driver decides
 CREATE FUNCTION confirm_batch(p_event_id uuid, p_now timestamptz, p_requests jsonb)
 RETURNS TABLE (idx integer, outcome text, detail jsonb)
 LANGUAGE plpgsql AS $$
@@ -308,6 +317,17 @@ BEGIN
     v_booking := (r->>'bookingId')::uuid;
     IF NOT EXISTS (SELECT 1 FROM bookings b WHERE b.id = v_booking AND b.status = 'pending') THEN
       RETURN QUERY SELECT i, 'SETTLED'::text, NULL::jsonb;
+      CONTINUE;
+    END IF;
+    -- Only the driver holding the saga's lease may sell: a driver whose step outlived its
+    -- lease must not confirm what the driver that took over may be compensating. The row
+    -- lock keeps a takeover out until this commits (and then the saga is finished).
+    PERFORM 1 FROM sagas s
+    WHERE s.id = (r->>'sagaId')::uuid AND s.status = 'running'
+      AND s.locked_until IS NOT DISTINCT FROM (r->>'lockedUntil')::timestamptz
+    FOR UPDATE;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT i, 'LEASE_LOST'::text, NULL::jsonb;
       CONTINUE;
     END IF;
     SELECT h.id, h.quantity, h.event_id INTO v_hold FROM holds h

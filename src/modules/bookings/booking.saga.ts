@@ -2,7 +2,11 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
-import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import {
+  SagaLeaseLost,
+  type SagaRepository,
+  type SagaRow,
+} from '../../platform/saga/saga.repository.js';
 import { activeTraceContext, withSpan } from '../../platform/telemetry.js';
 import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/audit-context.js';
 import { recordAudit } from '../audit/audit-log.writer.js';
@@ -209,6 +213,7 @@ export class BookingSaga {
     const now = this.clock.now();
     const answer = await this.sales.sell(payload.eventId, {
       sagaId: saga.id,
+      lockedUntil: saga.locked_until,
       bookingId,
       holdId: payload.holdId,
       userId: payload.userId,
@@ -237,8 +242,10 @@ export class BookingSaga {
         };
       }
       case 'SETTLED':
-        // Someone else finished this booking (a repeat); the saga row says how.
-        return { saga: (await this.sagas.findById(saga.id)) ?? saga };
+      case 'LEASE_LOST':
+        // Someone else finished this booking, or drives its saga now (this driver's step
+        // outlived its lease): the saga row says how it stands, and this driver stops.
+        throw new SagaLeaseLost(saga.id);
       case 'LATE':
       case 'CLOSED': {
         // Paid too late (the hold expired or was released), or the event was cancelled:
@@ -269,7 +276,7 @@ export class BookingSaga {
     if (hold) effects.released.push(await this.inventory.release(trx, hold, 'expired', now));
     const failure: BookingFailure = eventStatus === 'published' ? 'HOLD_EXPIRED' : 'SALES_CLOSED';
     return this.sagas.update(
-      saga.id,
+      saga,
       {
         step: 'refund',
         status: 'compensating',
@@ -332,7 +339,7 @@ export class BookingSaga {
         });
       }
       return this.sagas.update(
-        saga.id,
+        saga,
         { step: 'done', status: 'compensated', lockedUntil: null, finishedAt: now },
         trx,
       );
@@ -355,7 +362,7 @@ export class BookingSaga {
       await this.bookings.fail(trx, bookingId, failure, 0, now);
       await this.announceFailure(trx, bookingId, payload, failure);
       return this.sagas.update(
-        saga.id,
+        saga,
         {
           step: 'done',
           status: 'compensated',
@@ -413,7 +420,7 @@ export class BookingSaga {
     payload: BookingSagaPayload,
     status: 'running' | 'compensating' = 'running',
   ) {
-    return this.sagas.update(saga.id, {
+    return this.sagas.update(saga, {
       step,
       status: saga.status === 'compensating' ? 'compensating' : status,
       payload: payload as unknown as Record<string, unknown>,
@@ -424,7 +431,7 @@ export class BookingSaga {
   /** Persists the step and hands the saga to the recovery loop after a delay. */
   private later(saga: SagaRow, step: string, payload: BookingSagaPayload, error: string) {
     const status = step === 'settle_charge' ? 'running' : 'compensating';
-    return this.sagas.update(saga.id, {
+    return this.sagas.update(saga, {
       step,
       status: saga.status === 'compensating' ? 'compensating' : status,
       payload: payload as unknown as Record<string, unknown>,

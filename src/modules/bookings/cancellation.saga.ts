@@ -56,14 +56,14 @@ export class CancellationSaga {
               amountCents: payload.amountCents,
             });
           } catch (error) {
-            const waiting = await this.sagas.update(refunding.id, {
+            const waiting = await this.sagas.update(refunding, {
               lastError: error instanceof Error ? error.message : String(error),
               lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
             });
             return { saga: waiting, waiting: true };
           }
         }
-        const refunded = await this.sagas.update(refunding.id, {
+        const refunded = await this.sagas.update(refunding, {
           step: 'return_seats',
           payload: { ...payload, refunded: true },
           lockedUntil: new Date(this.clock.now().getTime() + this.settings.leaseMs),
@@ -115,7 +115,7 @@ export class CancellationSaga {
         ]);
       }
       return this.sagas.update(
-        saga.id,
+        saga,
         { step: 'done', status: 'completed', lockedUntil: null, finishedAt: now },
         trx,
       );

@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.js';
-import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
+import {
+  SagaLeaseLost,
+  type SagaRepository,
+  type SagaRow,
+} from '../../platform/saga/saga.repository.js';
 import { spanEvent, withSpan } from '../../platform/telemetry.js';
 import {
   BOOKING_SAGA,
@@ -53,12 +57,18 @@ export class SagaDriver {
       if (saga.type === CANCELLATION_SAGA) return await this.cancellation.drive(saga, effects);
       throw new Error(`unknown saga type ${saga.type}`);
     } catch (error) {
+      if (error instanceof SagaLeaseLost) {
+        // Another driver took the saga over (this one's step outlived its lease) or
+        // finished it: it is theirs to drive; writing anything now could undo their work.
+        this.logger.warn({ sagaId: saga.id, step: saga.step }, 'saga lease lost; stopped');
+        return (await this.sagas.findById(saga.id).catch(() => undefined)) ?? saga;
+      }
       this.logger.error(
         { err: error, sagaId: saga.id, step: saga.step },
         'saga step failed; will retry',
       );
       return this.sagas
-        .update(saga.id, {
+        .update(saga, {
           lastError: error instanceof Error ? error.message : String(error),
           lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
         })

@@ -51,6 +51,10 @@ export function holdViewOrRefusal(
         'TICKET_LIMIT_EXCEEDED',
         `At most ${Number(detail.max)} tickets per person; you have ${Number(detail.owned)}`,
       );
+    case 'DUPLICATE_SEATS':
+      throw new AppError('VALIDATION_FAILED', 'The same seat is asked for twice', {
+        errors: [{ field: 'seatIds', message: 'must not repeat a seat' }],
+      });
     case 'UNKNOWN_SEATS':
       throw new AppError('VALIDATION_FAILED', 'Some seats are not seats of this event', {
         errors: answer.seatIds.map((id) => ({

@@ -21,6 +21,7 @@ export type HoldOutcome =
   | 'SALES_CLOSED'
   | 'WRONG_SEATING'
   | 'TICKET_LIMIT_EXCEEDED'
+  | 'DUPLICATE_SEATS'
   | 'UNKNOWN_SEATS'
   | 'SEAT_UNAVAILABLE'
   | 'SOLD_OUT';

@@ -5,6 +5,8 @@ import type { AuditContext } from '../audit/audit-context.js';
 /** A paid booking's confirmation as the sale statement takes it (migration 010, `confirm_batch`). */
 export interface SaleRequest {
   sagaId: string;
+  /** The lease the confirming driver holds on the saga; the sale is refused without it. */
+  lockedUntil: Date | null;
   bookingId: string;
   holdId: string;
   userId: string;
@@ -19,9 +21,10 @@ export interface SaleRequest {
 
 /**
  * CONFIRMED: sold, with the booking's row, tickets and saga as JSON; LATE: the hold is no
- * longer active; CLOSED: the event is no longer on sale; SETTLED: not pending any more.
+ * longer active; CLOSED: the event is no longer on sale; SETTLED: not pending any more;
+ * LEASE_LOST: the saga is another driver's now.
  */
-export type SaleOutcome = 'CONFIRMED' | 'LATE' | 'CLOSED' | 'SETTLED';
+export type SaleOutcome = 'CONFIRMED' | 'LATE' | 'CLOSED' | 'SETTLED' | 'LEASE_LOST';
 
 export interface SaleAnswer {
   outcome: SaleOutcome;

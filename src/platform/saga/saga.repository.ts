@@ -19,6 +19,14 @@ export interface SagaChange {
   finishedAt?: Date;
 }
 
+/** The saga was taken over (its lease ran out) or finished by another driver. */
+export class SagaLeaseLost extends Error {
+  override name = 'SagaLeaseLost';
+  constructor(readonly sagaId: string) {
+    super(`saga ${sagaId} is no longer this driver's`);
+  }
+}
+
 /** Persisted sagas: each step is written before the next runs, so any instance can resume. */
 export class SagaRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -42,8 +50,18 @@ export class SagaRepository {
     return rows[0];
   }
 
-  async update(id: string, change: SagaChange, executor: Kysely<DB> = this.db): Promise<SagaRow> {
-    return executor
+  /**
+   * Writes a step of a saga the caller drives, only while the caller still holds its lease
+   * (the `locked_until` it was given or last wrote) and the saga is unfinished. A driver
+   * whose step outlived its lease gets SagaLeaseLost and must stop: the saga is another
+   * driver's now, and overwriting it could undo what that driver finished.
+   */
+  async update(
+    held: Pick<SagaRow, 'id' | 'locked_until'>,
+    change: SagaChange,
+    executor: Kysely<DB> = this.db,
+  ): Promise<SagaRow> {
+    const row = await executor
       .updateTable('sagas')
       .set({
         ...(change.step !== undefined ? { step: change.step } : {}),
@@ -54,9 +72,13 @@ export class SagaRepository {
         ...(change.finishedAt !== undefined ? { finished_at: change.finishedAt } : {}),
         updated_at: new Date(),
       })
-      .where('id', '=', id)
+      .where('id', '=', held.id)
+      .where('status', 'in', ['running', 'compensating'])
+      .where('locked_until', 'is not distinct from', held.locked_until)
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!row) throw new SagaLeaseLost(held.id);
+    return row;
   }
 
   findById(id: string): Promise<SagaRow | undefined> {
