@@ -4,9 +4,9 @@
 -- answers one row per request; a refusal is a row, never an exception, so one request's
 -- refusal does not fail the others in its batch.
 --
--- Lock order, everywhere: hold rows, then seat rows (in id order), then the event row last.
--- Inside one statement the locks live for the statement and its commit, never across a
--- client round trip.
+-- Lock order, everywhere: hold rows, then seat rows (in id order), then the event row last,
+-- by the final update of its counters. Inside one statement the locks live for the
+-- statement and its commit, never across a client round trip.
 --
 -- The counters: the functions move the event's counters themselves, once per batch, and
 -- mark the hold rows they write with counters_moved, which the deferred triggers of
@@ -54,8 +54,8 @@ $$;
 --   UNKNOWN_SEATS         seat_ids: the ids that are not seats of the event
 --   SEAT_UNAVAILABLE      seat_ids: the requested seats that are held or sold
 --   SOLD_OUT              general admission: fewer tickets left than asked
-CREATE FUNCTION hold_batch(p_event_id uuid, p_now timestamptz, p_async_commit boolean,
-                           p_requests jsonb)
+CREATE FUNCTION hold_batch_attempt(p_event_id uuid, p_now timestamptz, p_async_commit boolean,
+                                   p_requests jsonb, p_lock_first boolean)
 RETURNS TABLE (idx integer, outcome text, seat_ids uuid[], total_cents integer,
                currency text, detail jsonb)
 LANGUAGE plpgsql AS $$
@@ -81,6 +81,7 @@ DECLARE
   v_total integer;
   v_owned integer;
   v_view jsonb;
+  v_refused_sold_out boolean := false;
 BEGIN
   IF p_async_commit THEN
     -- The hold commits without waiting for the WAL flush (HOLD_ASYNC_COMMIT).
@@ -134,11 +135,21 @@ BEGIN
     END LOOP;
   END IF;
 
-  -- The event row last; NO KEY UPDATE does not block other transactions' hold inserts
-  -- (their foreign keys take KEY SHARE).
-  SELECT e.status, e.seating, e.sales_start_at, e.sales_end_at, e.starts_at, e.available,
-         e.max_tickets_per_user, e.price_cents, e.currency
-  INTO ev FROM events e WHERE e.id = p_event_id FOR NO KEY UPDATE;
+  -- The event row last. Optimistically it is read without a lock, and its counters are
+  -- moved at the very end, so its lock lasts only that update and the commit (a hold batch
+  -- and a confirmation batch of one event then overlap instead of taking turns); the final
+  -- update refuses to move counters that changed under the decisions (EV002), and the batch
+  -- is run again with the row locked first. NO KEY UPDATE does not block other
+  -- transactions' hold inserts (their foreign keys take KEY SHARE).
+  IF p_lock_first THEN
+    SELECT e.status, e.seating, e.sales_start_at, e.sales_end_at, e.starts_at, e.available,
+           e.max_tickets_per_user, e.price_cents, e.currency
+    INTO ev FROM events e WHERE e.id = p_event_id FOR NO KEY UPDATE;
+  ELSE
+    SELECT e.status, e.seating, e.sales_start_at, e.sales_end_at, e.starts_at, e.available,
+           e.max_tickets_per_user, e.price_cents, e.currency
+    INTO ev FROM events e WHERE e.id = p_event_id;
+  END IF;
   IF NOT FOUND OR ev.status = 'draft' THEN
     RETURN QUERY SELECT g.i, 'NOT_FOUND'::text, NULL::uuid[], NULL::integer, NULL::text,
                         NULL::jsonb
@@ -211,6 +222,7 @@ BEGIN
       END IF;
     ELSE
       IF v_available < v_qty THEN
+        v_refused_sold_out := true;
         RETURN QUERY SELECT i, 'SOLD_OUT'::text, NULL::uuid[], NULL::integer, NULL::text,
           jsonb_build_object('available', v_available);
         CONTINUE;
@@ -255,8 +267,35 @@ BEGIN
   IF v_taken <> 0 OR v_freed <> 0 THEN
     UPDATE events SET available = available - v_taken + v_freed,
                       held = held + v_taken - v_freed
-    WHERE id = p_event_id;
+    WHERE id = p_event_id
+      AND (p_lock_first
+           OR (status = 'published' AND available - v_taken + v_freed >= 0
+               -- a SOLD_OUT answer was decided on the figure read: it must still stand
+               AND (NOT v_refused_sold_out OR available = ev.available)));
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'the inventory of event % moved under the batch', p_event_id
+        USING ERRCODE = 'EV002';
+    END IF;
   END IF;
+END;
+$$;
+
+CREATE FUNCTION hold_batch(p_event_id uuid, p_now timestamptz, p_async_commit boolean,
+                           p_requests jsonb)
+RETURNS TABLE (idx integer, outcome text, seat_ids uuid[], total_cents integer,
+               currency text, detail jsonb)
+LANGUAGE plpgsql AS $$
+BEGIN
+  BEGIN
+    RETURN QUERY SELECT * FROM hold_batch_attempt(p_event_id, p_now, p_async_commit,
+                                                  p_requests, false);
+    RETURN;
+  EXCEPTION WHEN SQLSTATE 'EV002' THEN
+    -- Everything of the first attempt was rolled back (its subtransaction); again, with the
+    -- event row locked before any decision.
+  END;
+  RETURN QUERY SELECT * FROM hold_batch_attempt(p_event_id, p_now, p_async_commit,
+                                                p_requests, true);
 END;
 $$;
 
@@ -292,7 +331,8 @@ $$;
 --   SETTLED    the booking is not pending any more (a repeat): nothing done
 --   LEASE_LOST the saga is no longer this driver's (its lease ran out and another driver
 --              took it over, or it finished): nothing done, the other driver decides
-CREATE FUNCTION confirm_batch(p_event_id uuid, p_now timestamptz, p_requests jsonb)
+CREATE FUNCTION confirm_batch_attempt(p_event_id uuid, p_now timestamptz, p_requests jsonb,
+                                      p_lock_first boolean)
 RETURNS TABLE (idx integer, outcome text, detail jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -310,7 +350,13 @@ BEGIN
   PERFORM 1 FROM holds h
   WHERE h.id IN (SELECT (x->>'holdId')::uuid FROM jsonb_array_elements(p_requests) x)
   ORDER BY h.id FOR UPDATE;
-  SELECT e.status INTO v_status FROM events e WHERE e.id = p_event_id FOR NO KEY UPDATE;
+  -- The event row: read unlocked, its counters moved at the end (as in hold_batch_attempt);
+  -- locked first on the second attempt.
+  IF p_lock_first THEN
+    SELECT e.status INTO v_status FROM events e WHERE e.id = p_event_id FOR NO KEY UPDATE;
+  ELSE
+    SELECT e.status INTO v_status FROM events e WHERE e.id = p_event_id;
+  END IF;
 
   FOR i IN 0 .. n - 1 LOOP
     r := p_requests->i;
@@ -398,7 +444,27 @@ BEGIN
   END LOOP;
 
   IF v_sold <> 0 THEN
-    UPDATE events SET held = held - v_sold, sold = sold + v_sold WHERE id = p_event_id;
+    -- Sold only while the event is on sale: a cancellation that committed meanwhile sends
+    -- the batch round again, locked, where its confirmations are answered CLOSED.
+    UPDATE events SET held = held - v_sold, sold = sold + v_sold
+    WHERE id = p_event_id AND (p_lock_first OR status = 'published');
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'event % left sale under the batch', p_event_id USING ERRCODE = 'EV002';
+    END IF;
   END IF;
+END;
+$$;
+
+CREATE FUNCTION confirm_batch(p_event_id uuid, p_now timestamptz, p_requests jsonb)
+RETURNS TABLE (idx integer, outcome text, detail jsonb)
+LANGUAGE plpgsql AS $$
+BEGIN
+  BEGIN
+    RETURN QUERY SELECT * FROM confirm_batch_attempt(p_event_id, p_now, p_requests, false);
+    RETURN;
+  EXCEPTION WHEN SQLSTATE 'EV002' THEN
+    -- rolled back whole: again, with the event row locked first
+  END;
+  RETURN QUERY SELECT * FROM confirm_batch_attempt(p_event_id, p_now, p_requests, true);
 END;
 $$;
