@@ -204,6 +204,32 @@ const finished = (s: SagaView) => s.status === 'completed' || s.status === 'comp
 const seatsOf = (map: SeatMap) => map.sections.flatMap((s) => s.rows.flatMap((r) => r.seats));
 
 /**
+ * The environment of create-admin, the payment simulator and every server run of a case:
+ * the same database, DATA_DIR and provider throughout, plus the case's own settings.
+ */
+function serverEnv(simBase: string, own: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    ...(testDb?.url ? { DATABASE_URL: testDb.url } : {}),
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    PAYMENTS_URL: simBase,
+    SAGA_RETRY_DELAY_MS: '200',
+    SAGA_RECOVERY_INTERVAL_MS: '200',
+    HOLD_SWEEP_INTERVAL_MS: '200',
+    JWT_SECRET: 'crash-recovery-test-secret-0123456789abcdef',
+    BCRYPT_COST: '4',
+    SEED_DEMO: 'false',
+    LOG_LEVEL: 'warn',
+    // Every buyer registers from 127.0.0.1, and with Redis the windows outlive each server run.
+    RATE_LIMIT_ENABLED: 'false',
+    ...own,
+  };
+}
+
+/**
  * Starts the provider and a server, has every user hold seats and book them at once, SIGKILLs
  * the server while the tok_slow charges are in flight, restarts it (at once, or once the holds
  * have expired), waits for every saga to settle and checks what must hold after any crash:
@@ -220,27 +246,11 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
   // The same environment for create-admin and both server runs: same DB, same DATA_DIR.
   const simPort = await freePort();
   const simBase = `http://127.0.0.1:${simPort}`;
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    ...(testDb?.url ? { DATABASE_URL: testDb.url } : {}),
-    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    PAYMENTS_URL: simBase,
+  const env = serverEnv(simBase, {
     PAYMENT_TIMEOUT_MS: '5000',
     SAGA_LEASE_MS: '2000',
-    SAGA_RETRY_DELAY_MS: '200',
-    SAGA_RECOVERY_INTERVAL_MS: '200',
-    HOLD_SWEEP_INTERVAL_MS: '200',
     HOLD_TTL_SECONDS: String(scenario.holdTtlSeconds),
-    JWT_SECRET: 'crash-recovery-test-secret-0123456789abcdef',
-    BCRYPT_COST: '4',
-    SEED_DEMO: 'false',
-    LOG_LEVEL: 'warn',
-    // Every buyer registers from 127.0.0.1, and with Redis the windows outlive each server run.
-    RATE_LIMIT_ENABLED: 'false',
-  };
+  });
 
   // 1. The payment provider: its own process, so it lives on when the server is killed.
   const simulator = processes.start(
@@ -1030,34 +1040,19 @@ async function crashDuringRush(): Promise<string> {
   if (mode === 'postgres') testDb = await createTestDatabase();
   const simPort = await freePort();
   const simBase = `http://127.0.0.1:${simPort}`;
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    ...(testDb?.url ? { DATABASE_URL: testDb.url } : {}),
-    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    PAYMENTS_URL: simBase,
+  const env = serverEnv(simBase, {
     PAYMENT_TIMEOUT_MS: '3000',
     // Longer than any one step can take (a charge: two attempts of PAYMENT_TIMEOUT_MS), so a
-    // saga is taken over only from a driver that is gone. (A driver that outlives its lease
-    // overwrites what the one that took over wrote: a separate problem, not this test's.)
+    // saga is taken over only from a driver that is gone (a driver that outlives its lease is
+    // test/stale-saga-driver.test.ts's case).
     SAGA_LEASE_MS: '8000',
-    SAGA_RETRY_DELAY_MS: '200',
-    SAGA_RECOVERY_INTERVAL_MS: '200',
-    HOLD_SWEEP_INTERVAL_MS: '200',
     // Longer than the test: no hold expires, so every paid booking can be confirmed.
     HOLD_TTL_SECONDS: '600',
-    JWT_SECRET: 'crash-recovery-test-secret-0123456789abcdef',
-    BCRYPT_COST: '4',
-    SEED_DEMO: 'false',
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_ENABLED: 'false',
     // The rush is meant to reach the database, not to be shed at the door, and the
     // charges that fail on purpose must not open the circuit for everyone else.
     BOOKING_LATENCY_BUDGET_MS: '0',
     PAYMENT_BREAKER_THRESHOLD: '1000',
-  };
+  });
 
   const simulator = processes.start(
     ['payments-sim', '--port', String(simPort), '--latency-ms', String(RUSH_LATENCY_MS)],
