@@ -27,14 +27,22 @@ export class AdmissionControl {
 
   constructor(private readonly settings: AdmissionSettings) {}
 
+  /**
+   * Throws OVERLOADED at once when new work could not finish within the budget. As a route's
+   * first `onRequest` hook it sheds before the token check and the body are paid for; `run`
+   * decides again when the work starts.
+   */
+  assertAdmits(): void {
+    if (this.admits()) return;
+    this.shed++;
+    throw new AppError('OVERLOADED', 'Too much booking work in flight; retry in a moment', {
+      headers: { 'retry-after': '1' },
+    });
+  }
+
   /** Runs `work` if it can finish within the budget; otherwise throws OVERLOADED at once. */
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (!this.admits()) {
-      this.shed++;
-      throw new AppError('OVERLOADED', 'Too much booking work in flight; retry in a moment', {
-        headers: { 'retry-after': '1' },
-      });
-    }
+    this.assertAdmits();
     this.inFlight++;
     try {
       return await work();

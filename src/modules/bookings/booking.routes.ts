@@ -30,6 +30,12 @@ export function bookingRoutes(
   admission: AdmissionControl,
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
+    // A new booking is shed before the token check and the body are paid for.
+    app.addHook('onRequest', async (request) => {
+      if (request.method === 'POST' && request.routeOptions.url?.endsWith('/bookings')) {
+        admission.assertAdmits();
+      }
+    });
     app.addHook('onRequest', guards.requireAuth());
     const tags = ['holds and bookings'];
 

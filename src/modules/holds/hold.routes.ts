@@ -22,7 +22,8 @@ export function holdRoutes(
     app.post(
       '/events/:id/holds',
       {
-        onRequest: guards.requireAuth(),
+        // Shed before the token check and the body are paid for.
+        onRequest: [async () => admission.assertAdmits(), guards.requireAuth()],
         schema: {
           tags,
           summary: `Hold seats (seatIds) or general-admission tickets (quantity) for a few minutes`,
