@@ -204,6 +204,48 @@ const finished = (s: SagaView) => s.status === 'completed' || s.status === 'comp
 const seatsOf = (map: SeatMap) => map.sections.flatMap((s) => s.rows.flatMap((r) => r.seats));
 
 /**
+ * What every case starts before its first server: the payment simulator on `simBase`'s port
+ * (its own process, so it lives on when the server is killed) and the admin account (made
+ * before the server starts: registration only makes users). Answers the simulator's
+ * ledger and a way to start a server on a fresh port.
+ */
+async function startStack(
+  env: NodeJS.ProcessEnv,
+  simBase: string,
+  mode: 'postgres' | 'pglite',
+  simulatorArgs: string[],
+) {
+  const simulator = processes.start(
+    ['payments-sim', '--port', new URL(simBase).port, ...simulatorArgs],
+    env,
+  );
+  await waitForOutput(simulator, /Payment simulator listening/, STARTUP_MS);
+  const ledger = async () =>
+    (await call<{ entries: LedgerEntry[] }>(simBase, 'GET', '/ledger')).entries;
+  // ADMIN_EMAIL goes along with ADMIN_PASSWORD: the configuration refuses one without the other.
+  const createAdmin = processes.start(['create-admin', '--email', ADMIN_EMAIL], {
+    ...env,
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+  });
+  expect(await exitWithin(createAdmin, STARTUP_MS), createAdmin.output()).toEqual({
+    code: 0,
+    signal: null,
+  });
+  expect(createAdmin.output()).toContain(`Created admin ${ADMIN_EMAIL}`);
+  const serve = async (
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<{ server: Running; base: string }> => {
+    const port = await freePort();
+    const server = processes.start(['serve'], { ...env, ...extraEnv, PORT: String(port) });
+    const banner = await waitForOutput(server, /Evently is running/, STARTUP_MS);
+    expect(banner).toContain(mode === 'pglite' ? 'embedded PGlite database' : 'PostgreSQL');
+    return { server, base: `http://127.0.0.1:${port}` };
+  };
+  return { ledger, serve };
+}
+
+/**
  * The environment of create-admin, the payment simulator and every server run of a case:
  * the same database, DATA_DIR and provider throughout, plus the case's own settings.
  */
@@ -252,37 +294,12 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
     HOLD_TTL_SECONDS: String(scenario.holdTtlSeconds),
   });
 
-  // 1. The payment provider: its own process, so it lives on when the server is killed.
-  const simulator = processes.start(
-    ['payments-sim', '--port', String(simPort), '--slow-ms', String(scenario.slowMs)],
-    env,
-  );
-  await waitForOutput(simulator, /Payment simulator listening/, STARTUP_MS);
-  const ledger = async () =>
-    (await call<{ entries: LedgerEntry[] }>(simBase, 'GET', '/ledger')).entries;
-
-  // 2. The admin account, before the server starts (registration only makes users).
-  // ADMIN_EMAIL goes along with ADMIN_PASSWORD: the configuration refuses one without the other.
-  const createAdmin = processes.start(['create-admin', '--email', ADMIN_EMAIL], {
-    ...env,
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-  });
-  expect(await exitWithin(createAdmin, STARTUP_MS), createAdmin.output()).toEqual({
-    code: 0,
-    signal: null,
-  });
-  expect(createAdmin.output()).toContain(`Created admin ${ADMIN_EMAIL}`);
-
-  const serve = async (
-    extraEnv: NodeJS.ProcessEnv = {},
-  ): Promise<{ server: Running; base: string }> => {
-    const port = await freePort();
-    const server = processes.start(['serve'], { ...env, ...extraEnv, PORT: String(port) });
-    const banner = await waitForOutput(server, /Evently is running/, STARTUP_MS);
-    expect(banner).toContain(mode === 'pglite' ? 'embedded PGlite database' : 'PostgreSQL');
-    return { server, base: `http://127.0.0.1:${port}` };
-  };
+  // 1. The payment provider (its own process, so it lives on when the server is killed) and
+  // 2. the admin account.
+  const { ledger, serve } = await startStack(env, simBase, mode, [
+    '--slow-ms',
+    String(scenario.slowMs),
+  ]);
 
   // 3. A reserved-seating event and USERS users holding SEATS_PER_USER seats each.
   const first = await serve();
@@ -1054,28 +1071,10 @@ async function crashDuringRush(): Promise<string> {
     PAYMENT_BREAKER_THRESHOLD: '1000',
   });
 
-  const simulator = processes.start(
-    ['payments-sim', '--port', String(simPort), '--latency-ms', String(RUSH_LATENCY_MS)],
-    env,
-  );
-  await waitForOutput(simulator, /Payment simulator listening/, STARTUP_MS);
-  const ledger = async () =>
-    (await call<{ entries: LedgerEntry[] }>(simBase, 'GET', '/ledger')).entries;
-  const createAdmin = processes.start(['create-admin', '--email', ADMIN_EMAIL], {
-    ...env,
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-  });
-  expect(await exitWithin(createAdmin, STARTUP_MS), createAdmin.output()).toEqual({
-    code: 0,
-    signal: null,
-  });
-  const serve = async (): Promise<{ server: Running; base: string }> => {
-    const port = await freePort();
-    const server = processes.start(['serve'], { ...env, PORT: String(port) });
-    await waitForOutput(server, /Evently is running/, STARTUP_MS);
-    return { server, base: `http://127.0.0.1:${port}` };
-  };
+  const { ledger, serve } = await startStack(env, simBase, mode, [
+    '--latency-ms',
+    String(RUSH_LATENCY_MS),
+  ]);
 
   // 1. Two events: general admission and reserved seating.
   const first = await serve();

@@ -20,40 +20,19 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import postgres from 'postgres';
 import { connectPostgres } from '../../src/infra/postgres/database.js';
+import {
+  holdAnswers,
+  type HoldAnswer,
+  type HoldBatchRow,
+  type HoldRequest,
+} from '../../src/modules/holds/hold-batch.statement.js';
 
 export const HOLD_BATCH_SQL = `
       SELECT idx, outcome, seat_ids::text[] AS seat_ids, total_cents, currency, detail
       FROM hold_batch($1::uuid, $2::timestamptz, $3,
                       $4::jsonb)`;
 
-export interface HoldRow {
-  idx: number;
-  outcome: string;
-  seat_ids: string[] | null;
-  total_cents: number | null;
-  currency: string | null;
-  detail: Record<string, unknown> | null;
-}
-
-export interface HoldAnswer {
-  outcome: string;
-  seatIds: string[];
-  totalCents: number | null;
-  currency: string | null;
-  detail: Record<string, unknown> | null;
-}
-
-/** The request as the hold service builds it (src/modules/holds/hold.service.ts). */
-export interface HoldRequest {
-  holdId: string;
-  userId: string;
-  seatIds?: string[];
-  quantity?: number;
-  expiresAt: string;
-  audit: { actorId: string | null; actorRole: string | null; ip: string | null; requestId: string };
-  idempotency: null;
-  traceContext: null;
-}
+export type { HoldRequest };
 
 export interface DriverSetup {
   readonly name: string;
@@ -63,22 +42,6 @@ export interface DriverSetup {
 
 export const SETUP_NAMES = ['kysely-pg', 'pg-pool', 'pg-pipeline', 'postgres-js'] as const;
 export type SetupName = (typeof SETUP_NAMES)[number];
-
-/** The statement class's mapping: one answer per request, in request order. */
-function toAnswers(rows: readonly HoldRow[], count: number): HoldAnswer[] {
-  if (rows.length !== count) throw new Error(`hold_batch answered ${rows.length} of ${count}`);
-  const answers: HoldAnswer[] = new Array(count);
-  for (const row of rows) {
-    answers[row.idx] = {
-      outcome: row.outcome,
-      seatIds: row.seat_ids ?? [],
-      totalCents: row.total_cents,
-      currency: row.currency,
-      detail: row.detail,
-    };
-  }
-  return answers;
-}
 
 export function openSetup(
   name: SetupName,
@@ -92,11 +55,11 @@ export function openSetup(
       return {
         name,
         async hold(eventId, now, requests) {
-          const { rows } = await sql<HoldRow>`
+          const { rows } = await sql<HoldBatchRow>`
       SELECT idx, outcome, seat_ids::text[] AS seat_ids, total_cents, currency, detail
       FROM hold_batch(${eventId}::uuid, ${now}::timestamptz, ${asyncCommit},
                       ${JSON.stringify(requests)}::jsonb)`.execute(database.db);
-          return toAnswers(rows, requests.length);
+          return holdAnswers(rows, requests.length);
         },
         close: () => database.close(),
       };
@@ -107,12 +70,12 @@ export function openSetup(
       return {
         name,
         async hold(eventId, now, requests) {
-          const { rows } = await pool.query<HoldRow>({
+          const { rows } = await pool.query<HoldBatchRow>({
             name: 'driver_hold_batch',
             text: HOLD_BATCH_SQL,
             values: [eventId, now, asyncCommit, JSON.stringify(requests)],
           });
-          return toAnswers(rows, requests.length);
+          return holdAnswers(rows, requests.length);
         },
         close: () => pool.end(),
       };
@@ -135,12 +98,12 @@ export function openSetup(
           c.inFlight += 1;
           try {
             await c.connected;
-            const { rows } = await c.client.query<HoldRow>({
+            const { rows } = await c.client.query<HoldBatchRow>({
               name: 'driver_hold_batch',
               text: HOLD_BATCH_SQL,
               values: [eventId, now, asyncCommit, JSON.stringify(requests)],
             });
-            return toAnswers(rows, requests.length);
+            return holdAnswers(rows, requests.length);
           } finally {
             c.inFlight -= 1;
           }
@@ -155,11 +118,11 @@ export function openSetup(
       return {
         name,
         async hold(eventId, now, requests) {
-          const rows = await db<HoldRow[]>`
+          const rows = await db<HoldBatchRow[]>`
       SELECT idx, outcome, seat_ids::text[] AS seat_ids, total_cents, currency, detail
       FROM hold_batch(${eventId}::uuid, ${now}::timestamptz, ${asyncCommit},
                       ${db.json(requests as unknown as postgres.JSONValue)}::jsonb)`;
-          return toAnswers(rows, requests.length);
+          return holdAnswers(rows, requests.length);
         },
         close: () => db.end({ timeout: 5 }),
       };

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { BookingsTable, DB, TicketsTable } from '../../infra/postgres/schema.js';
 import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
@@ -14,35 +13,8 @@ export interface BookingWithDetails {
   saga: Pick<SagaRow, 'id' | 'type' | 'status' | 'step' | 'attempts' | 'last_error'> | undefined;
 }
 
-/** 128 random bits, URL-safe: a ticket code cannot be guessed or enumerated. */
-export const newTicketCode = () => randomBytes(16).toString('base64url');
-
 export class BookingRepository {
   constructor(private readonly db: Kysely<DB>) {}
-
-  /** Inserts a pending booking; undefined when the hold already has a live one. */
-  async insertPending(
-    trx: Kysely<DB>,
-    booking: Omit<
-      BookingRow,
-      | 'status'
-      | 'refund_cents'
-      | 'payment_ref'
-      | 'failure_code'
-      | 'created_at'
-      | 'updated_at'
-      | 'confirmed_at'
-      | 'cancelled_at'
-    >,
-  ): Promise<BookingRow | undefined> {
-    const { rows } = await sql<BookingRow>`
-      INSERT INTO bookings (id, event_id, user_id, hold_id, quantity, total_cents, currency)
-      VALUES (${booking.id}, ${booking.event_id}, ${booking.user_id}, ${booking.hold_id},
-              ${booking.quantity}, ${booking.total_cents}, ${booking.currency})
-      ON CONFLICT (hold_id) WHERE status IN ('pending', 'confirmed') DO NOTHING
-      RETURNING *`.execute(trx);
-    return rows[0];
-  }
 
   findById(id: string, executor: Kysely<DB> = this.db): Promise<BookingRow | undefined> {
     return executor.selectFrom('bookings').selectAll().where('id', '=', id).executeTakeFirst();
@@ -55,24 +27,6 @@ export class BookingRepository {
       .where('id', '=', id)
       .forUpdate()
       .executeTakeFirst();
-  }
-
-  findLiveByHold(holdId: string, executor: Kysely<DB> = this.db): Promise<BookingRow | undefined> {
-    return executor
-      .selectFrom('bookings')
-      .selectAll()
-      .where('hold_id', '=', holdId)
-      .where('status', 'in', ['pending', 'confirmed'])
-      .executeTakeFirst();
-  }
-
-  async confirm(trx: Kysely<DB>, id: string, paymentRef: string, now: Date): Promise<void> {
-    await trx
-      .updateTable('bookings')
-      .set({ status: 'confirmed', payment_ref: paymentRef, confirmed_at: now, updated_at: now })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .execute();
   }
 
   async fail(
@@ -101,24 +55,6 @@ export class BookingRepository {
       .set({ status: 'cancelled', refund_cents: refundCents, cancelled_at: now, updated_at: now })
       .where('id', '=', id)
       .where('status', '=', 'confirmed')
-      .execute();
-  }
-
-  async insertTickets(
-    trx: Kysely<DB>,
-    booking: { id: string; event_id: string },
-    seatIds: Array<string | null>,
-  ): Promise<void> {
-    await trx
-      .insertInto('tickets')
-      .values(
-        seatIds.map((seatId) => ({
-          booking_id: booking.id,
-          event_id: booking.event_id,
-          seat_id: seatId,
-          code: newTicketCode(),
-        })),
-      )
       .execute();
   }
 

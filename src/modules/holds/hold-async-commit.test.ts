@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdAndBook } from '../../../test/support/bookings.js';
 import { createEvent } from '../../../test/support/fixtures.js';
 import { createTestApp, type SignedIn, type TestApp } from '../../../test/support/test-app.js';
-import { HoldRepository } from './hold.repository.js';
+import { HoldBatchStatement, type HoldRequest } from './hold-batch.statement.js';
 
 describe('HOLD_ASYNC_COMMIT', () => {
   let t: TestApp;
@@ -18,7 +19,6 @@ describe('HOLD_ASYNC_COMMIT', () => {
 
   it('makes only the hold transaction asynchronous: the setting ends with it', async () => {
     const db = t.deps.database.db;
-    const holds = new HoldRepository();
     const user = await t.signUp();
     const event = await createEvent(t, organizer, { capacity: 10 });
     const setting = async (executor: typeof db) =>
@@ -27,10 +27,22 @@ describe('HOLD_ASYNC_COMMIT', () => {
           executor,
         )
       ).rows[0]!.v;
+    const request = (): HoldRequest => ({
+      holdId: randomUUID(),
+      userId: user.id,
+      quantity: 1,
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      audit: { actorId: user.id, actorRole: 'user', ip: null, requestId: null },
+      idempotency: null,
+      traceContext: null,
+    });
+    // The hold statement, run inside a transaction of the test's so the setting can be read.
+    const hold = (trx: typeof db, asyncCommit: boolean) =>
+      new HoldBatchStatement(trx, { asyncCommit }).run(event.id, new Date(), [request()]);
     await db.connection().execute(async (connection) => {
       const before = await setting(connection);
       const inside = await connection.transaction().execute(async (trx) => {
-        await holds.lockUserOnEvent(trx, user.id, event.id, { asyncCommit: true });
+        expect((await hold(trx, true))[0]!.outcome).toBe('HELD');
         return setting(trx);
       });
       expect(before).toBe('on');
@@ -39,7 +51,7 @@ describe('HOLD_ASYNC_COMMIT', () => {
       expect(await setting(connection)).toBe('on');
     });
     await db.transaction().execute(async (trx) => {
-      await holds.lockUserOnEvent(trx, user.id, event.id);
+      expect((await hold(trx, false))[0]!.outcome).toBe('HELD');
       expect(await setting(trx)).toBe('on');
     });
   });

@@ -36,7 +36,8 @@ export interface HoldAnswer {
   detail: Record<string, unknown> | null;
 }
 
-interface HoldRow {
+/** One row of `hold_batch`'s answer. */
+export interface HoldBatchRow {
   idx: number;
   outcome: HoldOutcome;
   seat_ids: string[] | null;
@@ -57,23 +58,28 @@ export class HoldBatchStatement {
   ) {}
 
   async run(eventId: string, now: Date, requests: HoldRequest[]): Promise<HoldAnswer[]> {
-    const { rows } = await sql<HoldRow>`
+    const { rows } = await sql<HoldBatchRow>`
       SELECT idx, outcome, seat_ids::text[] AS seat_ids, total_cents, currency, detail
       FROM hold_batch(${eventId}::uuid, ${now}::timestamptz, ${this.options.asyncCommit},
                       ${JSON.stringify(requests)}::jsonb)`.execute(this.db);
-    if (rows.length !== requests.length) {
-      throw new Error(`hold_batch answered ${rows.length} of ${requests.length} requests`);
-    }
-    const answers: HoldAnswer[] = new Array(requests.length);
-    for (const row of rows) {
-      answers[row.idx] = {
-        outcome: row.outcome,
-        seatIds: row.seat_ids ?? [],
-        totalCents: row.total_cents,
-        currency: row.currency,
-        detail: row.detail,
-      };
-    }
-    return answers;
+    return holdAnswers(rows, requests.length);
   }
+}
+
+/** The statement's rows as one answer per request, in request order. */
+export function holdAnswers(rows: readonly HoldBatchRow[], count: number): HoldAnswer[] {
+  if (rows.length !== count) {
+    throw new Error(`hold_batch answered ${rows.length} of ${count} requests`);
+  }
+  const answers: HoldAnswer[] = new Array(count);
+  for (const row of rows) {
+    answers[row.idx] = {
+      outcome: row.outcome,
+      seatIds: row.seat_ids ?? [],
+      totalCents: row.total_cents,
+      currency: row.currency,
+      detail: row.detail,
+    };
+  }
+  return answers;
 }

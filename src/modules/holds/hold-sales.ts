@@ -28,9 +28,4 @@ export class HoldSales {
   sell(eventId: string, request: SaleRequest): Promise<SaleAnswer> {
     return this.batches.submit(eventId, request);
   }
-
-  /** Confirmations waiting for their statement. */
-  get waiting(): number {
-    return this.batches.waiting;
-  }
 }

@@ -80,7 +80,7 @@ export class HoldService {
     });
   }
 
-  /** Hold requests waiting for their statement (the admission control reads it). */
+  /** Hold requests queued for the next statement (tests line batches up with it). */
   get waiting(): number {
     return this.batches.waiting;
   }
