@@ -8,7 +8,7 @@ import { MemoryRateLimitStore } from './infra/memory/memory-rate-limit-store.js'
 import { MemorySessionDirectory } from './infra/memory/memory-session-directory.js';
 import { MemoryTokenDenylist } from './infra/memory/memory-token-denylist.js';
 import { RedisCacheStore, RedisPubSub } from './infra/redis/redis-cache-store.js';
-import { connectRedis } from './infra/redis/redis-client.js';
+import { closeRedis, connectRedis } from './infra/redis/redis-client.js';
 import { RedisRateLimitStore } from './infra/redis/redis-rate-limit-store.js';
 import { RedisSessionDirectory } from './infra/redis/redis-session-directory.js';
 import { RedisTokenDenylist } from './infra/redis/redis-token-denylist.js';
@@ -129,7 +129,11 @@ function infrastructure(config: Config, namespace: string): Infrastructure {
   }
   const connection = { url: config.redisUrl, clusterNodes: config.redisClusterNodes };
   const redis = connectRedis({ ...connection, keyPrefix: namespace, maxRetriesPerRequest: 2 });
-  const subscriber = connectRedis({ ...connection, maxRetriesPerRequest: null });
+  const subscriber = connectRedis({
+    ...connection,
+    maxRetriesPerRequest: null,
+    autoResubscribe: false,
+  });
   // Connection errors are reported by the health checks; ioredis reconnects by itself.
   redis.on('error', () => undefined);
   subscriber.on('error', () => undefined);
@@ -151,7 +155,7 @@ function infrastructure(config: Config, namespace: string): Infrastructure {
     },
     async close() {
       await pubsub.close();
-      redis.disconnect();
+      await closeRedis(redis);
     },
   };
 }

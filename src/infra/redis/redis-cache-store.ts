@@ -1,4 +1,4 @@
-import type { RedisClient } from './redis-client.js';
+import { closeRedis, type RedisClient } from './redis-client.js';
 import type { CacheStore, PubSub } from '../../platform/ports/cache-store.js';
 
 /** Groups are Redis hashes: one DEL drops every entry of a group, with no key scans. */
@@ -46,6 +46,13 @@ export class RedisPubSub implements PubSub {
       const name = channel.slice(this.namespace.length);
       for (const handler of this.handlers.get(name) ?? []) handler(message);
     });
+    // After a reconnect (the subscriber is made with autoResubscribe off): a close racing this
+    // must not leave a rejected promise behind, and a failure here is followed by the next
+    // reconnect's 'ready'.
+    subscriber.on('ready', () => {
+      const channels = [...this.handlers.keys()].map((channel) => this.namespace + channel);
+      if (channels.length > 0) this.subscriber.subscribe(...channels).catch(() => undefined);
+    });
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -60,6 +67,6 @@ export class RedisPubSub implements PubSub {
 
   async close(): Promise<void> {
     this.handlers.clear();
-    this.subscriber.disconnect();
+    await closeRedis(this.subscriber);
   }
 }
