@@ -91,11 +91,11 @@ async function load(db: Kysely<DB>): Promise<void> {
     FROM generate_series(1, 10) n RETURNING id`.execute(db);
   await sql`
     INSERT INTO events (organizer_id, name, starts_at, ends_at, seating, price_cents, currency,
-                        status, published_at, capacity, available)
+                        status, published_at, capacity)
     SELECT (${JSON.stringify(organizers.rows.map((o) => o.id))}::jsonb ->> (n % 10)::int)::uuid,
            'Bench event ' || n, now() + interval '30 days', now() + interval '30 days 3 hours',
            'general', 1000 + (n % 7) * 500, 'EUR', 'published', now() - interval '100 days',
-           ${Math.ceil((BOOKINGS / EVENTS) * 4) + 100}, ${Math.ceil((BOOKINGS / EVENTS) * 4) + 100}
+           ${Math.ceil((BOOKINGS / EVENTS) * 4) + 100}
     FROM generate_series(1, ${EVENTS}::int) n`.execute(db);
   log(`users and events in ${seconds(started)} s`);
 
@@ -123,11 +123,15 @@ async function load(db: Kysely<DB>): Promise<void> {
       FROM raw JOIN e ON e.i = raw.ei JOIN u ON u.i = raw.ui`.execute(db);
     log(`  ${offset + size} bookings (${seconds(started)} s)`);
   }
-  await sql`
-    UPDATE events e SET sold = s.sold, available = e.capacity - s.sold
-    FROM (SELECT event_id, sum(quantity)::int AS sold FROM bookings
-          WHERE status = 'confirmed' GROUP BY event_id) s
-    WHERE s.event_id = e.id`.execute(db);
+  // What was sold goes into bucket 0 of each event's stock; the rebalance spreads the rest.
+  await db.transaction().execute(async (trx) => {
+    await sql`
+      UPDATE event_stock st SET sold = s.sold, capacity = st.capacity + s.sold
+      FROM (SELECT event_id, sum(quantity)::int AS sold FROM bookings
+            WHERE status = 'confirmed' GROUP BY event_id) s
+      WHERE st.event_id = s.event_id AND st.bucket = 0`.execute(trx);
+    await sql`SELECT event_stock_rebalance(id, NULL, NULL, capacity) FROM events`.execute(trx);
+  });
   await sql`ANALYZE`.execute(db);
   log(`bookings in ${seconds(started)} s`);
 }

@@ -202,7 +202,10 @@ describe('analytics after a randomized concurrent workload', () => {
     const ticketsInOrder = overview.topEvents.map((e) => e.ticketsSold);
     expect(ticketsInOrder).toEqual([...ticketsInOrder].sort((a, b) => b - a));
     // Utilization is the live counters: sold / capacity of every published event.
-    const events = await db().selectFrom('events').select(['id', 'sold', 'capacity']).execute();
+    const events = await db()
+      .selectFrom('events_with_inventory')
+      .select(['id', 'sold', 'capacity'])
+      .execute();
     for (const event of events) {
       const used = overview.utilization.find((u) => u.eventId === event.id);
       expect(used).toMatchObject({ sold: event.sold, capacity: event.capacity });
@@ -244,7 +247,7 @@ describe('analytics after a randomized concurrent workload', () => {
         FROM bookings WHERE event_id = ${eventId}`.execute(db());
       const raw = rows[0]!;
       const event = await db()
-        .selectFrom('events')
+        .selectFrom('events_with_inventory')
         .select(['sold', 'held', 'available', 'capacity'])
         .where('id', '=', eventId)
         .executeTakeFirstOrThrow();

@@ -401,7 +401,9 @@ async function bulkEvent(): Promise<{ eventId: string; organizer: SignedIn; orde
     SELECT id, event_id, 'BULK-' || id, 'valid' FROM bookings WHERE event_id = ${event.id}`.execute(
     db,
   );
-  await sql`UPDATE events SET available = 0, sold = capacity WHERE id = ${event.id}`.execute(db);
+  await sql`UPDATE event_stock SET available = 0, sold = capacity WHERE event_id = ${event.id}`.execute(
+    db,
+  );
   const order = await sql<{ id: string }>`
     SELECT id::text AS id FROM bookings WHERE event_id = ${event.id}
     ORDER BY created_at, id`.execute(db);

@@ -725,7 +725,7 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
         (SELECT count(*)::int FROM event_seats WHERE event_id = e.id AND status = 'held') AS seats_held,
         (SELECT count(*)::int FROM event_seats WHERE event_id = e.id AND status = 'sold') AS seats_sold,
         (SELECT count(*)::int FROM tickets WHERE event_id = e.id AND status = 'valid') AS tickets
-      FROM events e WHERE e.id = ${eventId}`);
+      FROM events_with_inventory e WHERE e.id = ${eventId}`);
   expect(counters).toEqual({
     capacity: CAPACITY,
     available: counters!.seats_available,

@@ -113,6 +113,55 @@ describe('migrate', () => {
     expect((await migrate(database, directory)).applied).toEqual(['901_half_done.sql']);
   });
 
+  it("013 moves an event's counters into stock buckets, its holds into bucket 0", async () => {
+    const { database } = await freshDatabase();
+    const directory = mkdtempSync(join(tmpdir(), 'evently-migrations-'));
+    const before013 = MIGRATION_FILES.filter((f) => f < '013');
+    for (const file of before013) copyFileSync(join(MIGRATIONS_DIR, file), join(directory, file));
+    await migrate(database, directory);
+    const { rows: user } = await sql<{ id: string }>`
+      insert into users (email, name, password_hash, role)
+      values (${`${randomUUID()}@x.test`}, 'U', 'x', 'organizer') returning id`.execute(
+      database.db,
+    );
+    const { rows: event } = await sql<{ id: string }>`
+      insert into events (organizer_id, name, starts_at, ends_at, seating, price_cents, currency,
+                          capacity, available, held, sold, status)
+      values (${user[0]!.id}, 'E', now() + interval '1 day', now() + interval '2 days',
+              'general', 100, 'EUR', 100, 80, 5, 15, 'published')
+      returning id`.execute(database.db);
+    const id = event[0]!.id;
+    copyFileSync(
+      join(MIGRATIONS_DIR, '013_inventory_without_hot_row.sql'),
+      join(directory, '013_inventory_without_hot_row.sql'),
+    );
+    expect((await migrate(database, directory)).applied).toEqual([
+      '013_inventory_without_hot_row.sql',
+    ]);
+    const { rows: buckets } = await sql<{
+      bucket: number;
+      capacity: number;
+      available: number;
+      held: number;
+      sold: number;
+    }>`select bucket, capacity, available, held, sold from event_stock where event_id = ${id}
+       order by bucket`.execute(database.db);
+    expect(buckets[0]).toEqual({ bucket: 0, capacity: 30, available: 10, held: 5, sold: 15 });
+    expect(buckets.slice(1).map((b) => [b.available, b.held, b.sold])).toEqual(
+      Array.from({ length: 7 }, () => [10, 0, 0]),
+    );
+    const { rows: view } = await sql<{
+      capacity: number;
+      available: number;
+      held: number;
+      sold: number;
+    }>`
+      select capacity, available, held, sold from events_with_inventory where id = ${id}`.execute(
+      database.db,
+    );
+    expect(view[0]).toEqual({ capacity: 100, available: 80, held: 5, sold: 15 });
+  });
+
   it('refuses a migration file whose name does not follow 001_name.sql', async () => {
     const { database } = await freshDatabase();
     const directory = migrationsCopy();
@@ -143,37 +192,83 @@ describe('schema constraints', () => {
   async function insertGeneralEvent(
     database: Database,
     organizerId: string,
-    counts: { capacity: number; available: number; held?: number; sold?: number },
+    capacity: number,
   ): Promise<string> {
     const { rows } = await sql<{ id: string }>`
       insert into events (organizer_id, name, starts_at, ends_at, seating, price_cents, currency,
-                          capacity, available, held, sold)
+                          capacity)
       values (${organizerId}, 'E', now() + interval '1 day', now() + interval '2 days',
-              'general', 100, 'EUR', ${counts.capacity}, ${counts.available},
-              ${counts.held ?? 0}, ${counts.sold ?? 0})
+              'general', 100, 'EUR', ${capacity})
       returning id`.execute(database.db);
     return rows[0]!.id;
   }
 
-  it('refuses an event whose available + held + sold differs from its capacity', async () => {
+  it('splits a general-admission event into 8 stock buckets that never oversell', async () => {
     const database = await migrated();
     const organizer = await insertUser(database);
-    await expect(
-      insertGeneralEvent(database, organizer, { capacity: 10, available: 10, sold: 1 }),
-    ).rejects.toThrow(/events_inventory_balanced/);
-    const id = await insertGeneralEvent(database, organizer, { capacity: 10, available: 10 });
+    const id = await insertGeneralEvent(database, organizer, 20);
+    const { rows: buckets } = await sql<{ bucket: number; capacity: number; available: number }>`
+      select bucket, capacity, available from event_stock where event_id = ${id}
+      order by bucket`.execute(database.db);
+    expect(buckets.map((b) => b.capacity)).toEqual([3, 3, 3, 3, 2, 2, 2, 2]);
+    expect(buckets.every((b) => b.available === b.capacity)).toBe(true);
     // Selling a ticket without taking it from `available` is an oversell the database stops.
     await expect(
-      sql`update events set sold = sold + 1 where id = ${id}`.execute(database.db),
-    ).rejects.toThrow(/events_inventory_balanced/);
-    await expect(
-      sql`update events set available = available - 11, sold = sold + 11 where id = ${id}`.execute(
+      sql`update event_stock set sold = sold + 1 where event_id = ${id} and bucket = 0`.execute(
         database.db,
       ),
+    ).rejects.toThrow(/event_stock_balanced/);
+    await expect(
+      sql`update event_stock set available = available - 4, sold = sold + 4, capacity = capacity
+          where event_id = ${id} and bucket = 0`.execute(database.db),
     ).rejects.toThrow(/available_check/);
-    await sql`update events set available = available - 1, sold = sold + 1 where id = ${id}`.execute(
+    // A bucket may not grow on its own: the buckets add up to the event's capacity (at commit).
+    await expect(
+      sql`update event_stock set capacity = capacity + 1, available = available + 1
+          where event_id = ${id} and bucket = 0`.execute(database.db),
+    ).rejects.toThrow(/hold 21 tickets, its capacity is 20/);
+    // Moving tickets between buckets keeps the total: allowed.
+    await database.db.transaction().execute(async (trx) => {
+      await sql`update event_stock set capacity = capacity - 1, available = available - 1
+                where event_id = ${id} and bucket = 7`.execute(trx);
+      await sql`update event_stock set capacity = capacity + 1, available = available + 1
+                where event_id = ${id} and bucket = 0`.execute(trx);
+    });
+    await sql`update event_stock set available = available - 1, sold = sold + 1
+              where event_id = ${id} and bucket = 0`.execute(database.db);
+    const { rows: view } = await sql<{ available: number; held: number; sold: number }>`
+      select available, held, sold from events_with_inventory where id = ${id}`.execute(
       database.db,
     );
+    expect(view[0]).toEqual({ available: 19, held: 0, sold: 1 });
+  });
+
+  it('resizes the stock evenly, refusing a capacity below what is held and sold', async () => {
+    const database = await migrated();
+    const organizer = await insertUser(database);
+    const id = await insertGeneralEvent(database, organizer, 16);
+    await sql`update event_stock set available = available - 2, held = held + 2
+              where event_id = ${id} and bucket = 3`.execute(database.db);
+    const resize = (capacity: number) =>
+      database.db.transaction().execute(async (trx) => {
+        await sql`update events set capacity = ${capacity} where id = ${id}`.execute(trx);
+        const { rows } = await sql<{ ok: boolean }>`
+          select event_stock_rebalance(${id}, null, null, ${capacity}::int) as ok`.execute(trx);
+        if (!rows[0]!.ok) throw new Error('refused');
+      });
+    await expect(resize(1)).rejects.toThrow('refused');
+    await resize(26);
+    const { rows } = await sql<{
+      bucket: number;
+      capacity: number;
+      available: number;
+      held: number;
+    }>`
+      select bucket, capacity, available, held from event_stock where event_id = ${id}
+      order by bucket`.execute(database.db);
+    expect(rows.map((r) => r.available)).toEqual([3, 3, 3, 3, 3, 3, 3, 3]);
+    expect(rows.find((r) => r.bucket === 3)).toMatchObject({ held: 2, capacity: 5 });
+    expect(rows.reduce((sum, r) => sum + r.capacity, 0)).toBe(26);
   });
 
   it('refuses a second live ticket for one seat, but allows one after a cancellation', async () => {
@@ -184,9 +279,9 @@ describe('schema constraints', () => {
       values (${userId}, 'V', 'A', 'C', 'UTC', 1) returning id`.execute(database.db);
     const { rows: event } = await sql<{ id: string }>`
       insert into events (organizer_id, venue_id, name, starts_at, ends_at, seating, price_cents,
-                          currency, capacity, available, status)
+                          currency, capacity, status)
       values (${userId}, ${venue[0]!.id}, 'E', now() + interval '1 day', now() + interval '2 days',
-              'reserved', 100, 'EUR', 1, 1, 'published')
+              'reserved', 100, 'EUR', 1, 'published')
       returning id`.execute(database.db);
     const eventId = event[0]!.id;
     const { rows: seat } = await sql<{ id: string }>`
@@ -224,7 +319,7 @@ describe('schema constraints', () => {
   it('refuses a seat marked held without a hold, or sold without a booking', async () => {
     const database = await migrated();
     const userId = await insertUser(database);
-    const eventId = await insertGeneralEvent(database, userId, { capacity: 5, available: 5 });
+    const eventId = await insertGeneralEvent(database, userId, 5);
     const seat = (status: string) =>
       sql`insert into event_seats (event_id, section, row_label, number, price_cents, sort_key, status)
           values (${eventId}, 'S', 'A', 1, 100, 1, ${status})`.execute(database.db);
@@ -237,7 +332,7 @@ describe('schema constraints', () => {
   it('refuses a refund larger than what was paid', async () => {
     const database = await migrated();
     const userId = await insertUser(database);
-    const eventId = await insertGeneralEvent(database, userId, { capacity: 5, available: 5 });
+    const eventId = await insertGeneralEvent(database, userId, 5);
     await expect(
       sql`insert into bookings (event_id, user_id, quantity, total_cents, refund_cents, currency)
           values (${eventId}, ${userId}, 1, 100, 101, 'EUR')`.execute(database.db),

@@ -9,8 +9,8 @@ import {
 } from './support/test-app.js';
 
 // Two instances each send their own batches for one event, so their hold statements race on
-// the event's counters: the optimistic first attempt of one of them finds the counters moved
-// (EV002) and runs again with the row locked. Whatever the interleaving, the capacity is
+// the event's stock buckets: the optimistic first attempt of one of them may find its bucket
+// moved (EV002) and run again with every bucket locked (migration 013). Whatever the interleaving, the capacity is
 // held exactly, and a cancellation in the middle of the rush leaves nothing sold after it.
 let t: TestApp;
 let other: Awaited<ReturnType<TestApp['anotherInstance']>>;
@@ -44,7 +44,7 @@ describe('hold statements of two instances racing on one event', () => {
     expect(counts, JSON.stringify(counts)).toEqual({ '201': 40, '409 SOLD_OUT': 260 });
     const db = t.deps.database.db;
     const counters = await db
-      .selectFrom('events')
+      .selectFrom('events_with_inventory')
       .select(['available', 'held', 'sold'])
       .where('id', '=', event.id)
       .executeTakeFirstOrThrow();

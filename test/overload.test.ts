@@ -53,7 +53,7 @@ describe('POST /api/v1/events/:id/holds beyond the latency budget', () => {
       .executeTakeFirstOrThrow();
     expect(Number(holds.n)).toBe(counts['201']);
     const counters = await t.deps.database.db
-      .selectFrom('events')
+      .selectFrom('events_with_inventory')
       .select(['available', 'held', 'sold'])
       .where('id', '=', event.id)
       .executeTakeFirstOrThrow();

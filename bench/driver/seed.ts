@@ -80,11 +80,10 @@ export async function migrateAndSeed(
     );
     const [reservedEventId] = await ids(
       `INSERT INTO events (organizer_id, venue_id, name, starts_at, ends_at, seating, price_cents,
-                           currency, max_tickets_per_user, status, capacity, available,
-                           published_at)
+                           currency, max_tickets_per_user, status, capacity, published_at)
        VALUES ($1, $2, 'Driver reserved', now() + interval '30 days',
                now() + interval '30 days 3 hours', 'reserved', 5000, 'EUR', 100, 'published',
-               $3, $3, now())
+               $3, now())
        RETURNING id`,
       [organizerId, venueId, counts.seats],
     );
@@ -97,10 +96,10 @@ export async function migrateAndSeed(
     );
     const gaEventIds = await ids(
       `INSERT INTO events (organizer_id, name, starts_at, ends_at, seating, price_cents, currency,
-                           max_tickets_per_user, status, capacity, available, published_at)
+                           max_tickets_per_user, status, capacity, published_at)
        SELECT $1, 'Driver GA ' || g, now() + interval '30 days',
               now() + interval '30 days 3 hours', 'general', 5000, 'EUR', 100, 'published',
-              10000000, 10000000, now()
+              10000000, now()
        FROM generate_series(1, $2::int) g
        ORDER BY g RETURNING id`,
       [organizerId, counts.gaEvents],

@@ -78,10 +78,10 @@ export async function runPgbench(
     await sql`
       WITH e AS (
         INSERT INTO events (organizer_id, venue_id, name, starts_at, ends_at, seating, price_cents,
-                            currency, status, published_at, capacity, available)
+                            currency, status, published_at, capacity)
         SELECT ${user!.id}, ${venue!.id}, 'pgbench ' || n, now() + interval '30 days',
                now() + interval '30 days 3 hours', 'reserved', 5000, 'EUR', 'published', now(),
-               20000, 20000
+               20000
         FROM generate_series(1, 25) n RETURNING id, name)
       INSERT INTO pgb_events SELECT split_part(name, ' ', 2)::int, id FROM e`.execute(db);
     await sql`
@@ -91,10 +91,10 @@ export async function runPgbench(
     const [ga] = (
       await sql<{ id: string }>`
         INSERT INTO events (organizer_id, name, starts_at, ends_at, seating, price_cents, currency,
-                            status, published_at, capacity, available, max_tickets_per_user)
+                            status, published_at, capacity, max_tickets_per_user)
         VALUES (${user!.id}, 'pgbench GA', now() + interval '30 days',
                 now() + interval '30 days 3 hours', 'general', 5000, 'EUR', 'published', now(),
-                100000000, 100000000, 100) RETURNING id`.execute(db)
+                100000000, 100) RETURNING id`.execute(db)
     ).rows;
     await sql`VACUUM ANALYZE`.execute(db);
     await database.close();

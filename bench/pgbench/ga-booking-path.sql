@@ -1,5 +1,5 @@
 -- One whole general-admission booking as the database sees it from Evently (booking path
--- v2): the hold statement, the booking's start and its confirmation (migrations 010, 012),
+-- v2): the hold statement, the booking's start and its confirmation (migrations 010, 012, 013),
 -- the outbox relay and the consumers (analytics, notifications, live seat counts) for one
 -- ticket, each as a batch of one (a rush batches them, so this is the floor of what a rush
 -- costs per booking). One pgbench "transaction" of this script is one booking, so its tps is the
@@ -81,5 +81,5 @@ WHERE EXISTS (SELECT 1 FROM taken);
 
 -- the live seat-count consumer (seats.held, booking.confirmed; in a rush the reads of one
 -- event are shared, so this is an upper bound)
-SELECT available, held, sold FROM events WHERE id = :ga_id;
-SELECT available, held, sold FROM events WHERE id = :ga_id;
+SELECT available, held, sold FROM events_with_inventory WHERE id = :ga_id;
+SELECT available, held, sold FROM events_with_inventory WHERE id = :ga_id;

@@ -1,5 +1,5 @@
--- reserved.sql plus the event's inventory counter on one hot row, as every Evently hold and
--- confirmation does (informational: the hot-row cost of a reserved booking).
+-- reserved.sql plus an inventory counter on one hot row, as every Evently hold and
+-- confirmation did before migration 013 (informational: the hot-row cost of a reserved booking).
 \set e random(1, 25)
 \set k random(1, 19999)
 BEGIN;
@@ -9,6 +9,6 @@ INSERT INTO bookings (event_id, user_id, status, quantity, total_cents, currency
 UPDATE event_seats SET status = 'sold', booking_id = ':booking_id'
   WHERE event_id = (SELECT id FROM pgb_events WHERE n = :e)
     AND sort_key IN (:k, :k + 1) AND status = 'available';
-UPDATE events SET available = available - 2, sold = sold + 2
-  WHERE id = ':ga_id' AND available >= 2;
+UPDATE event_stock SET available = available - 2, sold = sold + 2
+  WHERE event_id = ':ga_id' AND bucket = 0 AND available >= 2;
 COMMIT;

@@ -17,7 +17,8 @@ export type ViolationKind =
   | 'counters-unbalanced'
   | 'oversold'
   | 'held-counter-mismatch'
-  | 'seat-counter-mismatch';
+  | 'seat-counter-mismatch'
+  | 'bucket-mismatch';
 
 export interface Violation {
   kind: ViolationKind;
@@ -50,7 +51,8 @@ export async function checkHoldInvariants(
   };
   const event = (
     await sql<{ seating: string; capacity: number; available: number; held: number; sold: number }>`
-      SELECT seating, capacity, available, held, sold FROM events WHERE id = ${eventId}`.execute(db)
+      SELECT seating, capacity, available, held, sold FROM events_with_inventory
+      WHERE id = ${eventId}`.execute(db)
   ).rows[0];
   if (!event) throw new Error(`no event ${eventId}`);
   const live = (
@@ -115,6 +117,27 @@ export async function checkHoldInvariants(
     flag('oversold', [{ capacity, liveHoldQuantity: live.q, sold }]);
   }
   if (held !== live.q) flag('held-counter-mismatch', [{ held, liveHoldQuantity: live.q }]);
+
+  // Each stock bucket holds exactly what its live holds took (and the buckets add up to
+  // the capacity; their own CHECKs keep each balanced).
+  flag(
+    'bucket-mismatch',
+    (
+      await sql`
+        SELECT s.bucket, s.held, coalesce(h.q, 0)::int AS live_hold_quantity,
+               sum(s.capacity) OVER () AS buckets_capacity
+        FROM event_stock s
+        LEFT JOIN (SELECT bucket, sum(quantity) AS q FROM holds
+                   WHERE event_id = ${eventId} AND status = 'active' GROUP BY bucket) h
+          ON h.bucket = s.bucket
+        WHERE s.event_id = ${eventId}`.execute(db)
+    ).rows.filter(
+      (row) =>
+        (row as { held: number }).held !==
+          (row as { live_hold_quantity: number }).live_hold_quantity ||
+        Number((row as { buckets_capacity: string }).buckets_capacity) !== capacity,
+    ),
+  );
 
   let seats: InventoryReport['seats'] = null;
   if (event.seating === 'reserved') {

@@ -97,13 +97,30 @@ export interface EventsTable {
   sales_end_at: NullableTimestamp;
   status: ColumnType<EventStatus, EventStatus | undefined, EventStatus>;
   capacity: number;
-  available: number;
-  held: ColumnType<number, number | undefined, number>;
-  sold: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
   published_at: NullableTimestamp;
   cancelled_at: NullableTimestamp;
+}
+
+/**
+ * The view `events_with_inventory` (migration 013): the event and its inventory, summed over
+ * the stock buckets (general admission) or counted from the seat rows (reserved). Read-only.
+ */
+export interface EventsWithInventoryView extends EventsTable {
+  available: ColumnType<number, never, never>;
+  held: ColumnType<number, never, never>;
+  sold: ColumnType<number, never, never>;
+}
+
+/** One of a general-admission event's eight stock buckets (migration 013). */
+export interface EventStockTable {
+  event_id: string;
+  bucket: number;
+  capacity: number;
+  available: number;
+  held: ColumnType<number, number | undefined, number>;
+  sold: ColumnType<number, number | undefined, number>;
 }
 
 export interface EventSeatsTable {
@@ -136,6 +153,8 @@ export interface HoldsTable {
   released_at: NullableTimestamp;
   /** The statement that last changed the hold moved the event's counters itself (010). */
   counters_moved: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The stock bucket a general-admission hold took its tickets from (migration 013). */
+  bucket: ColumnType<number, number | undefined, number>;
 }
 
 export interface HoldSeatsTable {
@@ -291,6 +310,8 @@ export interface DB {
   venue_sections: VenueSectionsTable;
   venue_rows: VenueRowsTable;
   events: EventsTable;
+  events_with_inventory: EventsWithInventoryView;
+  event_stock: EventStockTable;
   event_seats: EventSeatsTable;
   holds: HoldsTable;
   hold_seats: HoldSeatsTable;

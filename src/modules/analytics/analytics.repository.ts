@@ -289,7 +289,7 @@ export class AnalyticsRepository {
   /** Published and cancelled events by the share of their capacity sold now, fullest first. */
   async utilization(scope: AnalyticsScope, limit: number): Promise<Utilization[]> {
     let query = this.db
-      .selectFrom('events')
+      .selectFrom('events_with_inventory')
       .select(['id', 'name', 'status', 'capacity', 'sold', 'held', 'available'])
       .where('status', '<>', 'draft');
     if (scope.kind === 'organizer') query = query.where('organizer_id', '=', scope.organizerId);

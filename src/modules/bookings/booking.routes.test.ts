@@ -51,7 +51,7 @@ const book = (
 
 const eventCounts = async (id: string) =>
   await t.deps.database.db
-    .selectFrom('events')
+    .selectFrom('events_with_inventory')
     .select(['available', 'held', 'sold', 'capacity'])
     .where('id', '=', id)
     .executeTakeFirstOrThrow();

@@ -42,7 +42,7 @@ function using(t: TestApp) {
 
   const eventCounts = (id: string) =>
     db
-      .selectFrom('events')
+      .selectFrom('events_with_inventory')
       .select(['available', 'held', 'sold', 'capacity'])
       .where('id', '=', id)
       .executeTakeFirstOrThrow();

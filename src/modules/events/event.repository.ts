@@ -1,9 +1,19 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import { changeWith, type AlsoInTransaction } from '../../infra/postgres/also-in-transaction.js';
-import type { DB, EventsTable, EventStatus, SeatStatus } from '../../infra/postgres/schema.js';
+import type {
+  DB,
+  EventsTable,
+  EventsWithInventoryView,
+  EventStatus,
+  SeatStatus,
+} from '../../infra/postgres/schema.js';
 import { escapeLike } from '../users/user.repository.js';
 
-export type EventRow = Selectable<EventsTable>;
+/** An event with its inventory (available, held, sold) as the view events_with_inventory sums it. */
+export type EventRow = Selectable<EventsWithInventoryView>;
+
+/** A capacity the tickets already held or sold do not fit in: the change is rolled back. */
+class CapacityConflict extends Error {}
 
 export interface EventListOptions {
   limit: number;
@@ -39,19 +49,29 @@ export class EventRepository {
     event: Insertable<EventsTable>,
     also?: AlsoInTransaction<EventRow>,
   ): Promise<EventRow> {
-    const row = await changeWith(this.db, also, (executor) =>
-      executor.insertInto('events').values(event).returningAll().executeTakeFirstOrThrow(),
-    );
+    // A general-admission event's stock buckets are made with its row (migration 013).
+    const row = await changeWith(this.db, also, async (executor) => {
+      const { id } = await executor
+        .insertInto('events')
+        .values(event)
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return this.findById(id, executor);
+    });
     return row!;
   }
 
   findById(id: string, executor: Kysely<DB> = this.db): Promise<EventRow | undefined> {
-    return executor.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+    return executor
+      .selectFrom('events_with_inventory')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
   }
 
   async list(options: EventListOptions): Promise<{ rows: EventRow[]; hasMore: boolean }> {
     let query = this.readDb
-      .selectFrom('events')
+      .selectFrom('events_with_inventory')
       .selectAll()
       .where('status', 'in', options.statuses);
     if (options.organizerId) query = query.where('organizer_id', '=', options.organizerId);
@@ -81,9 +101,9 @@ export class EventRepository {
   }
 
   /**
-   * Applies an update unless the event is cancelled. A capacity change moves the difference
-   * into `available` and is refused (undefined) when it would drop below held + sold; the
-   * table's CHECK constraints enforce the same even if this condition were wrong.
+   * Applies an update unless the event is cancelled. A capacity change (general admission)
+   * resizes the stock buckets and is refused (undefined) when it would drop below what is
+   * held or sold; the buckets' CHECK constraints refuse the same even if this were wrong.
    */
   async update(
     id: string,
@@ -92,31 +112,36 @@ export class EventRepository {
     also?: AlsoInTransaction<EventRow>,
   ): Promise<EventRow | undefined> {
     const { capacity } = options;
-    return this.db.transaction().execute(async (trx) => {
-      let query = trx
-        .updateTable('events')
-        .set((eb) => ({
-          ...change,
-          ...(capacity !== undefined
-            ? {
-                capacity,
-                available: sql<number>`${capacity}::int - ${eb.ref('held')} - ${eb.ref('sold')}`,
-              }
-            : {}),
-          updated_at: new Date(),
-        }))
-        .where('id', '=', id)
-        .where('status', '<>', 'cancelled');
-      if (capacity !== undefined) {
-        query = query.where(sql<boolean>`held + sold <= ${capacity}::int`);
-      }
-      const row = await query.returningAll().executeTakeFirst();
-      if (row && options.repriceSeats && row.seating === 'reserved' && row.status === 'published') {
-        await repriceAvailableSeats(trx, row);
-      }
-      if (row) await also?.(trx, row);
-      return row;
-    });
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        if (!(await lockUnlessCancelled(trx, id))) return undefined;
+        await trx
+          .updateTable('events')
+          .set({
+            ...change,
+            ...(capacity !== undefined ? { capacity } : {}),
+            updated_at: new Date(),
+          })
+          .where('id', '=', id)
+          .execute();
+        if (capacity !== undefined) {
+          const { rows } = await sql<{ resized: boolean }>`
+            SELECT event_stock_rebalance(${id}, NULL, NULL, ${capacity}::int) AS resized`.execute(
+            trx,
+          );
+          if (!rows[0]?.resized) throw new CapacityConflict();
+        }
+        const row = (await this.findById(id, trx))!;
+        if (options.repriceSeats && row.seating === 'reserved' && row.status === 'published') {
+          await repriceAvailableSeats(trx, row);
+        }
+        await also?.(trx, row);
+        return row;
+      });
+    } catch (error) {
+      if (error instanceof CapacityConflict) return undefined;
+      throw error;
+    }
   }
 
   /** draft → published; reserved seating materializes one row per venue seat, atomically. */
@@ -127,7 +152,7 @@ export class EventRepository {
         .set({ status: 'published', published_at: new Date(), updated_at: new Date() })
         .where('id', '=', id)
         .where('status', '=', 'draft')
-        .returningAll()
+        .returning(['id', 'seating', 'venue_id', 'section_prices', 'price_cents'])
         .executeTakeFirst();
       if (row?.seating === 'reserved' && row.venue_id) {
         await sql`
@@ -140,21 +165,30 @@ export class EventRepository {
           CROSS JOIN LATERAL generate_series(1, r.seat_count) AS n
           WHERE s.venue_id = ${row.venue_id}`.execute(trx);
       }
-      if (row) await also?.(trx, row);
-      return row;
+      if (!row) return undefined;
+      const published = (await this.findById(id, trx))!;
+      await also?.(trx, published);
+      return published;
     });
   }
 
+  /**
+   * → cancelled. The row is locked FOR UPDATE first: hold and sale batches under way (they
+   * share it, FOR KEY SHARE) commit before, and the later ones see the cancellation, so no
+   * sale commits after the cancellation that would have refunded it.
+   */
   cancel(id: string, also?: AlsoInTransaction<EventRow>): Promise<EventRow | undefined> {
-    return changeWith(this.db, also, (executor) =>
-      executor
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await lockUnlessCancelled(trx, id))) return undefined;
+      await trx
         .updateTable('events')
         .set({ status: 'cancelled', cancelled_at: new Date(), updated_at: new Date() })
         .where('id', '=', id)
-        .where('status', '<>', 'cancelled')
-        .returningAll()
-        .executeTakeFirst(),
-    );
+        .execute();
+      const cancelled = (await this.findById(id, trx))!;
+      await also?.(trx, cancelled);
+      return cancelled;
+    });
   }
 
   seats(eventId: string): Promise<SeatRow[]> {
@@ -174,6 +208,21 @@ export class EventRepository {
       .execute();
     return rows.map((r) => r.name);
   }
+}
+
+/**
+ * Locks the event FOR UPDATE unless it is cancelled. Hold and sale batches share the row (FOR
+ * KEY SHARE): those under way finish before the caller's change, later ones see it.
+ */
+async function lockUnlessCancelled(trx: Kysely<DB>, id: string): Promise<boolean> {
+  const locked = await trx
+    .selectFrom('events')
+    .select('id')
+    .where('id', '=', id)
+    .where('status', '<>', 'cancelled')
+    .forUpdate()
+    .executeTakeFirst();
+  return locked !== undefined;
 }
 
 // New prices apply to seats not yet held or sold; a hold keeps the price it was made at.

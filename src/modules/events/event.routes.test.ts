@@ -120,7 +120,7 @@ async function eventsNamed(name: string): Promise<number> {
 
 async function eventRow(id: string) {
   return t.deps.database.db
-    .selectFrom('events')
+    .selectFrom('events_with_inventory')
     .selectAll()
     .where('id', '=', id)
     .executeTakeFirstOrThrow();
@@ -769,11 +769,12 @@ describe('PATCH /api/v1/events/:id', () => {
 
   it('answers 409 CAPACITY_CONFLICT when capacity would drop below held + sold', async () => {
     const event = await createEvent(t, organizer, { capacity: 100 });
-    // Holds are not built yet: put 5 held and 5 sold into the row directly.
+    // 5 held and 5 sold, put into one of its stock buckets directly.
     await t.deps.database.db
-      .updateTable('events')
-      .set({ held: 5, sold: 5, available: 90 })
-      .where('id', '=', event.id)
+      .updateTable('event_stock')
+      .set((eb) => ({ held: 5, sold: 5, available: eb('available', '-', 10) }))
+      .where('event_id', '=', event.id)
+      .where('bucket', '=', 0)
       .execute();
     const tooLow = await patchEvent(event.id, { capacity: 9 }, organizer.auth);
     expect(tooLow.statusCode).toBe(409);

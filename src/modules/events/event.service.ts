@@ -85,7 +85,6 @@ export class EventService {
         sales_start_at: input.salesStartAt ?? null,
         sales_end_at: input.salesEndAt ?? null,
         capacity,
-        available: capacity,
       },
       (trx, created) =>
         recordAudit(trx, {

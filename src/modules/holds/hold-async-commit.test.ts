@@ -61,7 +61,7 @@ describe('HOLD_ASYNC_COMMIT', () => {
     const buyers = await Promise.all([t.signUp(), t.signUp(), t.signUp()]);
     await Promise.all(buyers.map((b) => holdAndBook(t, b, event.id, { quantity: 2 })));
     const row = await t.deps.database.db
-      .selectFrom('events')
+      .selectFrom('events_with_inventory')
       .select(['available', 'held', 'sold'])
       .where('id', '=', event.id)
       .executeTakeFirstOrThrow();

@@ -51,7 +51,7 @@ const book = (user: SignedIn, holdId: string, token = 'tok_visa') =>
 
 const eventCounts = async (id: string) => {
   const row = await t.deps.database.db
-    .selectFrom('events')
+    .selectFrom('events_with_inventory')
     .select(['available', 'held', 'sold', 'capacity'])
     .where('id', '=', id)
     .executeTakeFirstOrThrow();

@@ -50,9 +50,11 @@ export class HoldReleaser {
     scope: { eventId?: string; seatIds?: string[]; limit: number },
   ): Promise<ReleasedHold[]> {
     const expired = await this.holds.lockExpired(trx, now, scope);
-    // In event id order, so the commit's counter updates lock the event rows in id order:
-    // concurrent sweepers never wait on each other in a cycle.
-    expired.sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+    // In (event, stock bucket) order, so the commit's counter updates lock the buckets in the
+    // order every batch statement locks them: never a wait in a cycle (migration 013).
+    expired.sort((a, b) =>
+      a.event_id !== b.event_id ? (a.event_id < b.event_id ? -1 : 1) : a.bucket - b.bucket,
+    );
     const released: ReleasedHold[] = [];
     for (const hold of expired) released.push(await this.release(trx, hold, 'expired', now));
     return released;

@@ -3,9 +3,10 @@ import type { DB } from '../../infra/postgres/schema.js';
 
 /**
  * The seat moves outside the booking path's own statements (holds and sales are made by
- * `hold_batch` and `confirm_batch`, migration 010): a released or expired hold's seats back,
- * a cancelled booking's seats back. Each runs in the caller's transaction; a release's
- * counters follow the hold's status change at COMMIT (migration 008).
+ * `hold_batch` and `confirm_batch`, migrations 010 and 013): a released or expired hold's
+ * seats back, a cancelled booking's seats back. Each runs in the caller's transaction; a
+ * release's counters follow the hold's status change at COMMIT, in the hold's stock bucket
+ * (migrations 008 and 013).
  */
 export class InventoryRepository {
   /** The event's status, unlocked: enough to word a failure. */
@@ -33,9 +34,12 @@ export class InventoryRepository {
     const { rows } = await sql<{ id: string }>`
       UPDATE event_seats SET status = 'available', booking_id = NULL
       WHERE booking_id = ${bookingId} RETURNING id`.execute(trx);
+    // Back into the stock bucket its hold took the tickets from (migration 013).
     await sql`
-      UPDATE events SET sold = sold - ${quantity}::int, available = available + ${quantity}::int
-      WHERE id = ${eventId}`.execute(trx);
+      UPDATE event_stock s
+      SET sold = s.sold - ${quantity}::int, available = s.available + ${quantity}::int
+      FROM bookings b JOIN holds h ON h.id = b.hold_id
+      WHERE b.id = ${bookingId} AND s.event_id = ${eventId} AND s.bucket = h.bucket`.execute(trx);
     return rows.map((r) => r.id);
   }
 }

@@ -20,7 +20,7 @@ const STATUS_BY_TYPE: Record<string, LiveUpdate['changes'][number]['status']> = 
 export function liveUpdateConsumer(deps: { db: Kysely<DB>; hub: LiveHub }): ConsumerSpec {
   const counts = new CoalescedReads((eventId) =>
     deps.db
-      .selectFrom('events')
+      .selectFrom('events_with_inventory')
       .select(['available', 'held', 'sold'])
       .where('id', '=', eventId)
       .executeTakeFirst(),
