@@ -18,7 +18,11 @@ import { bookingRoutes } from './modules/bookings/booking.routes.js';
 import { eventRoutes } from './modules/events/event.routes.js';
 import { holdRoutes } from './modules/holds/index.js';
 import { venueRoutes } from './modules/venues/venue.routes.js';
-import { registerErrorHandling } from './platform/error-handler.js';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  registerErrorHandling,
+} from './platform/error-handler.js';
 import { registerHealthRoutes } from './platform/health.js';
 import { registerMetrics } from './platform/metrics.js';
 import { registerRateLimiting } from './platform/rate-limit.js';
@@ -51,6 +55,8 @@ export async function buildApp(
     connectionTimeout: 60_000,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

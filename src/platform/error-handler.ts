@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, problemFor, type ErrorCode, type FieldError } from './errors.js';
 
@@ -20,6 +22,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
   const { errors, headers, ...extensions } = error.extra;
   if (headers) void reply.headers(headers);
+  // Also for the answers Fastify gives before any hook has run (a URL it cannot route).
+  void reply.header('x-request-id', reply.request.id);
   return reply
     .status(error.status)
     .type('application/problem+json')
@@ -46,6 +50,64 @@ export function registerErrorHandling(app: FastifyInstance): void {
       ),
     ),
   );
+}
+
+/**
+ * Fastify's router refusals (the `frameworkErrors` server option), which it would otherwise
+ * answer with plain JSON and no request id: a URL with a broken %-escape, a path parameter
+ * longer than the router takes.
+ */
+export function frameworkErrors(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return sendProblem(reply, new AppError('MALFORMED_REQUEST', 'The URL is not valid'));
+  }
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendProblem(
+      reply,
+      new AppError('URI_TOO_LONG', 'A path segment of the URL is too long'),
+    );
+  }
+  return sendProblem(reply, toAppError(error, request));
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (the `clientErrorHandler`
+ * option): headers past the size limit, a request that does not arrive in time, bytes that are
+ * not HTTP. A problem document like every other answer, then the connection is closed, and
+ * the answer says so: the client must not send its next request on this socket.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'HEADERS_TOO_LARGE'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'REQUEST_TIMEOUT'
+        : 'MALFORMED_REQUEST';
+  const requestId = randomUUID();
+  const problem = problemFor(
+    code,
+    code === 'MALFORMED_REQUEST' ? 'The request is not valid HTTP' : new AppError(code).message,
+    requestId,
+  );
+  const body = JSON.stringify(problem);
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\n` +
+        'Content-Type: application/problem+json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  // Closed once the answer is out; at the latest after a second.
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 function toAppError(error: FastifyError, request: FastifyRequest): AppError {

@@ -27,36 +27,53 @@ export function toPage<R, V>(
   };
 }
 
+const invalidCursor = () =>
+  new AppError('VALIDATION_FAILED', 'cursor is not one this server issued', {
+    errors: [{ field: 'querystring.cursor', message: 'is not a valid cursor' }],
+  });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INTEGER = /^[0-9]{1,18}$/;
+
+/**
+ * The sort key a cursor holds, each key a string; its `id` a UUID (or, with `idKind:
+ * 'integer'`, a non-negative integer), so a forged cursor is a 400 and never reaches the
+ * database as a value it cannot compare.
+ */
 export function decodeCursor<K extends string>(
   cursor: string | undefined,
   keys: readonly K[],
+  idKind: 'uuid' | 'integer' = 'uuid',
 ): Record<K, string> | undefined {
   if (cursor === undefined) return undefined;
+  let value: unknown;
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (
-      typeof value === 'object' &&
-      value !== null &&
-      keys.every((k) => typeof (value as Record<string, unknown>)[k] === 'string')
-    ) {
-      return value as Record<K, string>;
-    }
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // falls through to the validation error
+    throw invalidCursor();
   }
-  throw new AppError('VALIDATION_FAILED', 'cursor is not one this server issued', {
-    errors: [{ field: 'querystring.cursor', message: 'is not a valid cursor' }],
-  });
+  if (typeof value !== 'object' || value === null) throw invalidCursor();
+  const fields = value as Record<string, unknown>;
+  if (
+    !keys.every((k) => typeof fields[k] === 'string' && !(fields[k] as string).includes('\u0000'))
+  ) {
+    throw invalidCursor();
+  }
+  if ('id' in fields && keys.includes('id' as K)) {
+    const id = fields.id as string;
+    if (!(idKind === 'uuid' ? UUID : INTEGER).test(id)) throw invalidCursor();
+  }
+  return fields as Record<K, string>;
 }
 
-/** Parses a timestamp held in a cursor, refusing nonsense with a 400. */
+/**
+ * Parses a timestamp held in a cursor, refusing nonsense with a 400: what does not parse, and
+ * years outside 1–9999 (JavaScript dates reach further than the database's).
+ */
 export function cursorDate(text: string): Date {
   const date = new Date(text);
-  if (Number.isNaN(date.getTime())) {
-    throw new AppError('VALIDATION_FAILED', 'cursor is not one this server issued', {
-      errors: [{ field: 'querystring.cursor', message: 'is not a valid cursor' }],
-    });
-  }
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(date.getTime()) || year < 1 || year > 9999) throw invalidCursor();
   return date;
 }
 

@@ -21,7 +21,7 @@ export class AuditLogService {
         errors: [{ field: 'querystring.from', message: 'must not be after to' }],
       });
     }
-    const before = decodeCursor(query.cursor, ['occurredAt', 'id'] as const);
+    const before = decodeCursor(query.cursor, ['occurredAt', 'id'] as const, 'integer');
     if (before && !/^\d{1,19}$/.test(before.id)) {
       throw new AppError('VALIDATION_FAILED', 'cursor is not one this server issued', {
         errors: [{ field: 'querystring.cursor', message: 'is not a valid cursor' }],
