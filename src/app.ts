@@ -27,6 +27,7 @@ import { registerHealthRoutes } from './platform/health.js';
 import { registerMetrics } from './platform/metrics.js';
 import { registerRateLimiting } from './platform/rate-limit.js';
 import { requestIdFor } from './platform/request-id.js';
+import { optionalWhereDefaulted } from './platform/openapi.js';
 import { registerValidation } from './platform/validation.js';
 import { VERSION } from './version.js';
 
@@ -103,6 +104,10 @@ export async function buildApp(
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
     },
+    transformObject: (document) =>
+      optionalWhereDefaulted(
+        'openapiObject' in document ? document.openapiObject : document.swaggerObject,
+      ),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -153,6 +153,42 @@ describe('GET /openapi.json', () => {
     expect(missing).toEqual([]);
   });
 
+  it('marks nothing with a default as required: what the server fills in may be left out', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/openapi.json' })).json<unknown>();
+    const wronglyRequired: string[] = [];
+    const walk = (node: unknown, at: string) => {
+      if (Array.isArray(node)) return node.forEach((item, i) => walk(item, `${at}[${i}]`));
+      if (typeof node !== 'object' || node === null) return;
+      const object = node as Record<string, unknown>;
+      const properties = object.properties as Record<string, { default?: unknown }> | undefined;
+      const requiredNames = Array.isArray(object.required) ? (object.required as string[]) : [];
+      for (const name of requiredNames) {
+        if (properties?.[name]?.default !== undefined) wronglyRequired.push(`${at}.${name}`);
+      }
+      const schema = object.schema as { default?: unknown } | undefined;
+      if (object.in && object.required === true && schema?.default !== undefined) {
+        wronglyRequired.push(`${at} (${String(object.name)})`);
+      }
+      for (const [key, value] of Object.entries(object)) walk(value, `${at}.${key}`);
+    };
+    walk(doc, '');
+    expect(wronglyRequired).toEqual([]);
+    // The fields the fuzzer left out, and the server accepted: not required in the document.
+    const paths = (doc as { paths: Record<string, Record<string, Record<string, unknown>>> }).paths;
+    const listEvents = paths['/api/v1/events']!.get!.parameters as Array<{
+      name: string;
+      required?: boolean;
+    }>;
+    expect(listEvents.find((p) => p.name === 'limit')?.required).not.toBe(true);
+    const createEvent = paths['/api/v1/events']!.post!.requestBody as {
+      content: Record<string, { schema: { required?: string[] } }>;
+    };
+    const required = createEvent.content['application/json']!.schema.required ?? [];
+    expect(required).not.toContain('description');
+    expect(required).not.toContain('maxTicketsPerUser');
+    expect(required).toContain('name');
+  });
+
   it('documents the bearer scheme on protected routes and problem responses on errors', async () => {
     const doc = (await t.inject({ method: 'GET', url: '/openapi.json' })).json<{
       components: { securitySchemes: Record<string, unknown> };
