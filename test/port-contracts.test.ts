@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryPubSub } from '../src/infra/memory/memory-cache-store.js';
+import { MemoryInventoryGate } from '../src/infra/memory/memory-inventory-gate.js';
+import { MemorySessionDirectory } from '../src/infra/memory/memory-session-directory.js';
+import { MemoryTokenDenylist } from '../src/infra/memory/memory-token-denylist.js';
+import { RedisPubSub } from '../src/infra/redis/redis-cache-store.js';
+import { RedisInventoryGate } from '../src/infra/redis/redis-inventory-gate.js';
+import { RedisSessionDirectory } from '../src/infra/redis/redis-session-directory.js';
+import { RedisTokenDenylist } from '../src/infra/redis/redis-token-denylist.js';
+import type { PubSub } from '../src/platform/ports/cache-store.js';
+import type { InventoryGate } from '../src/platform/ports/inventory-gate.js';
+import type { SessionDirectory, SessionRecord } from '../src/platform/ports/session-directory.js';
+import type { TokenDenylist, TokenIdentity } from '../src/platform/ports/token-denylist.js';
+import { eventually } from './support/smtp-sink.js';
+import { startThrowawayRedis, type ThrowawayRedis } from './support/throwaway-redis.js';
+
+// Each port has an adapter for Redis (several instances share it) and one in process (the
+// embedded mode): both must answer alike, so one suite per port runs against both. The shared
+// Redis when the run has one, else a private one: both adapters always run. (The rate-limit
+// store's suite is in src/platform/rate-limit.test.ts.)
+let throwaway: ThrowawayRedis | undefined;
+let redisUrl: string;
+const clients: Redis[] = [];
+
+beforeAll(async () => {
+  if (!process.env.REDIS_URL) throwaway = await startThrowawayRedis();
+  redisUrl = process.env.REDIS_URL ?? throwaway!.url;
+});
+afterAll(async () => {
+  for (const client of clients.splice(0)) client.disconnect();
+  await throwaway?.stop();
+});
+
+/** A client with a key prefix of its own, so suites never see each other's keys. */
+function redis(): Redis {
+  const client = new Redis(redisUrl, { keyPrefix: `test:contract:${randomUUID()}:` });
+  clients.push(client);
+  return client;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each<[string, () => TokenDenylist]>([
+  ['memory', () => new MemoryTokenDenylist()],
+  ['redis', () => new RedisTokenDenylist(redis())],
+])('TokenDenylist contract (%s)', (_name, make) => {
+  const token = (overrides: Partial<TokenIdentity> = {}): TokenIdentity => ({
+    jti: randomUUID(),
+    sessionId: randomUUID(),
+    userId: randomUUID(),
+    epoch: 0,
+    ...overrides,
+  });
+
+  it('revokes one token by its jti, leaving the user’s other tokens alone', async () => {
+    const denylist = make();
+    const revoked = token();
+    const other = token({ userId: revoked.userId, sessionId: revoked.sessionId });
+    await denylist.revokeToken(revoked.userId, revoked.jti, 60);
+    expect(await denylist.isRevoked(revoked)).toBe(true);
+    expect(await denylist.isRevoked(other)).toBe(false);
+  });
+
+  it('revokes every token of a session', async () => {
+    const denylist = make();
+    const first = token();
+    const second = token({ userId: first.userId, sessionId: first.sessionId });
+    const elsewhere = token({ userId: first.userId });
+    await denylist.revokeSession(first.userId, first.sessionId, 60);
+    expect(await denylist.isRevoked(first)).toBe(true);
+    expect(await denylist.isRevoked(second)).toBe(true);
+    expect(await denylist.isRevoked(elsewhere)).toBe(false);
+  });
+
+  it('refuses tokens issued before the user’s epoch; the epoch never goes back', async () => {
+    const denylist = make();
+    const old = token({ epoch: 1 });
+    const current = token({ userId: old.userId, epoch: 2 });
+    await denylist.setUserEpoch(old.userId, 2);
+    await denylist.setUserEpoch(old.userId, 1);
+    expect(await denylist.isRevoked(old)).toBe(true);
+    expect(await denylist.isRevoked(current)).toBe(false);
+  });
+
+  it('forgets a revocation once its time to live has passed', async () => {
+    const denylist = make();
+    const revoked = token();
+    await denylist.revokeToken(revoked.userId, revoked.jti, 1);
+    expect(await denylist.isRevoked(revoked)).toBe(true);
+    await sleep(1_100);
+    expect(await denylist.isRevoked(revoked)).toBe(false);
+  });
+});
+
+describe.each<[string, () => SessionDirectory]>([
+  ['memory', () => new MemorySessionDirectory()],
+  ['redis', () => new RedisSessionDirectory(redis(), 3600)],
+])('SessionDirectory contract (%s)', (_name, make) => {
+  const session = (userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord => ({
+    id: randomUUID(),
+    userId,
+    ip: '203.0.113.7',
+    userAgent: 'contract-test',
+    createdAt: new Date(Date.now() - 60_000),
+    lastUsedAt: new Date(Date.now() - 1_000),
+    expiresAt: new Date(Date.now() + 3_600_000),
+    ...overrides,
+  });
+  const byId = (sessions: SessionRecord[] | undefined) => (sessions ?? []).map((s) => s.id).sort();
+
+  it('does not know a user until loaded, then lists what was loaded and put', async () => {
+    const directory = make();
+    const userId = randomUUID();
+    const first = session(userId);
+    await directory.put(first);
+    expect(await directory.list(userId)).toBeUndefined();
+    const loaded = session(userId);
+    await directory.load(userId, [loaded]);
+    expect(byId(await directory.list(userId))).toEqual([first.id, loaded.id].sort());
+    const later = session(userId);
+    await directory.put(later);
+    expect(byId(await directory.list(userId))).toEqual([first.id, loaded.id, later.id].sort());
+  });
+
+  it('keeps the field values it was given', async () => {
+    const directory = make();
+    const userId = randomUUID();
+    const one = session(userId, { ip: null, userAgent: null });
+    await directory.load(userId, [one]);
+    expect(await directory.list(userId)).toEqual([one]);
+  });
+
+  it('a load keeps newer writes: a put made meanwhile is not overwritten', async () => {
+    const directory = make();
+    const userId = randomUUID();
+    const stale = session(userId, { lastUsedAt: new Date(Date.now() - 50_000) });
+    const fresh = { ...stale, lastUsedAt: new Date() };
+    await directory.put(fresh);
+    await directory.load(userId, [stale]);
+    const [listed] = (await directory.list(userId)) ?? [];
+    expect(listed?.lastUsedAt.toISOString()).toBe(fresh.lastUsedAt.toISOString());
+  });
+
+  it('removes ended sessions, drops expired ones when read, and forgets a user whole', async () => {
+    const directory = make();
+    const userId = randomUUID();
+    const kept = session(userId);
+    const ended = session(userId);
+    const expired = session(userId, { expiresAt: new Date(Date.now() - 1) });
+    await directory.load(userId, [kept, ended, expired]);
+    await directory.remove(userId, [ended.id]);
+    expect(byId(await directory.list(userId))).toEqual([kept.id]);
+    await directory.forget(userId);
+    expect(await directory.list(userId)).toBeUndefined();
+  });
+});
+
+describe.each<[string, () => InventoryGate]>([
+  ['memory', () => new MemoryInventoryGate({ lockMs: 300, rememberSeconds: 1 })],
+  ['redis', () => new RedisInventoryGate(redis(), { lockMs: 300, rememberSeconds: 1 })],
+])('InventoryGate contract (%s)', (_name, make) => {
+  it('admits when it knows nothing, and collapses one user’s double click into one attempt', async () => {
+    const gate = make();
+    const eventId = randomUUID();
+    const [user, other] = [randomUUID(), randomUUID()];
+    expect(await gate.admit(eventId, user, 2)).toBe('admit');
+    expect(await gate.admit(eventId, user, 2)).toBe('busy');
+    expect(await gate.admit(eventId, other, 2)).toBe('admit');
+    await gate.done(eventId, user);
+    expect(await gate.admit(eventId, user, 2)).toBe('admit');
+  });
+
+  it('lets a user in again once the lock has lapsed, even without done', async () => {
+    const gate = make();
+    const [eventId, user] = [randomUUID(), randomUUID()];
+    expect(await gate.admit(eventId, user, 1)).toBe('admit');
+    await sleep(350);
+    expect(await gate.admit(eventId, user, 1)).toBe('admit');
+  });
+
+  it('answers sold_out from remembered inventory, only while it is remembered', async () => {
+    const gate = make();
+    const eventId = randomUUID();
+    await gate.remember(eventId, 1);
+    expect(await gate.admit(eventId, randomUUID(), 2)).toBe('sold_out');
+    expect(await gate.admit(eventId, randomUUID(), 1)).toBe('admit');
+    await sleep(1_100);
+    expect(await gate.admit(eventId, randomUUID(), 2)).toBe('admit');
+  });
+});
+
+describe.each<[string, () => { pubsub: PubSub; peer: PubSub }]>([
+  [
+    'memory',
+    () => {
+      // One process: the peer is the same broadcaster.
+      const pubsub = new MemoryPubSub();
+      return { pubsub, peer: pubsub };
+    },
+  ],
+  [
+    'redis',
+    () => {
+      const namespace = `contract-${randomUUID()}:`;
+      const make = () => {
+        // As the composition root makes the subscriber (it resubscribes by itself).
+        const subscriber = new Redis(redisUrl, { autoResubscribe: false });
+        clients.push(subscriber);
+        return new RedisPubSub(redis(), subscriber, namespace);
+      };
+      return { pubsub: make(), peer: make() };
+    },
+  ],
+])('PubSub contract (%s)', (_name, make) => {
+  it('delivers to every subscriber of the channel, in order, and to no other channel', async () => {
+    const { pubsub, peer } = make();
+    const got: string[] = [];
+    const elsewhere: string[] = [];
+    await peer.subscribe('news', (m) => void got.push(`a:${m}`));
+    await peer.subscribe('news', (m) => void got.push(`b:${m}`));
+    await peer.subscribe('other', (m) => void elsewhere.push(m));
+    await pubsub.publish('news', '1');
+    await pubsub.publish('news', '2');
+    await eventually(() => got.length === 4, 'both messages to both subscribers');
+    expect(got.filter((m) => m.startsWith('a:'))).toEqual(['a:1', 'a:2']);
+    expect(got.filter((m) => m.startsWith('b:'))).toEqual(['b:1', 'b:2']);
+    expect(elsewhere).toEqual([]);
+    await pubsub.close();
+    await peer.close();
+  });
+
+  it('delivers nothing after close', async () => {
+    const { pubsub, peer } = make();
+    const got: string[] = [];
+    await peer.subscribe('news', (m) => void got.push(m));
+    await peer.close();
+    await pubsub.publish('news', 'late').catch(() => undefined);
+    await sleep(100);
+    expect(got).toEqual([]);
+    await pubsub.close();
+  });
+});
