@@ -42,5 +42,13 @@ export default tseslint.config(
     files: ['eslint.config.js', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
+  {
+    // dependency-cruiser reads a CommonJS configuration.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
+  },
   prettier,
 );

@@ -13,7 +13,7 @@ import {
 import { LiveHub } from './modules/realtime/live-hub.js';
 import { liveUpdateConsumer } from './modules/realtime/live-update.consumer.js';
 import type { Clock } from './platform/clock.js';
-import { createMessageBus } from './platform/messaging/create-bus.js';
+import { createMessageBus } from './compose-message-bus.js';
 import { registerMessagingMetrics } from './platform/messaging/messaging-metrics.js';
 import { OutboxRelay } from './platform/messaging/outbox-relay.js';
 import type { PubSub } from './platform/ports/cache-store.js';

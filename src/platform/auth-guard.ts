@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { UserRole } from '../infra/postgres/schema.js';
-import type { AuthService, Principal } from '../modules/auth/auth.service.js';
+import type { Authenticator, Principal } from './principal.js';
 import { AppError } from './errors.js';
 
 declare module 'fastify' {
@@ -24,7 +24,7 @@ function bearerOf(request: FastifyRequest): string | undefined {
   return match[1];
 }
 
-export function createAuthGuards(auth: AuthService): AuthGuards {
+export function createAuthGuards(auth: Authenticator): AuthGuards {
   return {
     requireAuth(...roles: UserRole[]) {
       return async (request: FastifyRequest, _reply: FastifyReply) => {

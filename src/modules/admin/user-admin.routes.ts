@@ -3,8 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, pageOf } from '../../platform/pagination.js';
-import { auditContextOf } from '../audit/audit-context.js';
-import { AdminUserSchema, UserRoleSchema } from '../users/user.view.js';
+import { auditContextOf } from '../audit/index.js';
+import { AdminUserSchema, UserRoleSchema } from '../users/index.js';
 import type { UserAdminService } from './user-admin.service.js';
 
 export function userAdminRoutes(

@@ -1,12 +1,12 @@
 import type { UserRole } from '../../infra/postgres/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
-import type { AuditContext } from '../audit/audit-context.js';
-import { recordAudit } from '../audit/audit-log.writer.js';
-import type { AuthService, Principal } from '../auth/auth.service.js';
-import type { PasswordHasher } from '../auth/password-hasher.js';
+import type { AuditContext } from '../audit/index.js';
+import { recordAudit } from '../audit/index.js';
+import type { AuthService, Principal } from '../auth/index.js';
+import type { PasswordHasher } from '../auth/index.js';
 import type { UserRepository } from '../users/user.repository.js';
-import { toAdminUserView, type AdminUserView } from '../users/user.view.js';
+import { toAdminUserView, type AdminUserView } from '../users/index.js';
 
 export class UserAdminService {
   constructor(

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/postgres/schema.js';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
-import type { EventService } from '../events/event.service.js';
+import type { EventService } from '../events/index.js';
 import {
   AnalyticsQuery,
   EventAnalytics,

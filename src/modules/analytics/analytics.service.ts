@@ -1,6 +1,6 @@
 import { AppError } from '../../platform/errors.js';
-import type { Principal } from '../auth/auth.service.js';
-import type { EventService } from '../events/event.service.js';
+import type { Principal } from '../auth/index.js';
+import type { EventService } from '../events/index.js';
 import type {
   AnalyticsRepository,
   AnalyticsScope,

@@ -4,8 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, pageOf } from '../../platform/pagination.js';
-import { auditContextOf } from '../audit/audit-context.js';
-import { UserSchema } from '../users/user.view.js';
+import { auditContextOf } from '../audit/index.js';
+import { UserSchema } from '../users/index.js';
 import {
   AuthResponse,
   LoginBody,

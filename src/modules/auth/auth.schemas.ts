@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { UserSchema } from '../users/user.view.js';
+import { UserSchema } from '../users/index.js';
 import type { SessionRecord } from '../../platform/ports/session-directory.js';
 
 export const Email = Type.String({ format: 'email', maxLength: 254 });

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { UserRole } from '../../infra/postgres/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import {
   cursorDate,
@@ -9,23 +8,17 @@ import {
 } from '../../platform/pagination.js';
 import type { SessionDirectory, SessionRecord } from '../../platform/ports/session-directory.js';
 import type { TokenDenylist, TokenIdentity } from '../../platform/ports/token-denylist.js';
-import { asActor, type AuditContext } from '../audit/audit-context.js';
+import { asActor, type AuditContext } from '../audit/index.js';
 import type { AuditLogRepository } from '../audit/audit-log.repository.js';
 import type { UserRepository, UserRow } from '../users/user.repository.js';
-import { toUserView, type UserView } from '../users/user.view.js';
+import { toUserView, type UserView } from '../users/index.js';
 import { toSessionView, type SessionView } from './auth.schemas.js';
 import type { PasswordHasher } from './password-hasher.js';
+import type { Principal } from '../../platform/principal.js';
 import { toSessionRecord, type SessionRepository } from './session.repository.js';
 import type { TokenIssuer } from './token-issuer.js';
 
-/** Who is calling, as established from a verified, unrevoked access token. */
-export interface Principal {
-  userId: string;
-  role: UserRole;
-  sessionId: string;
-  jti: string;
-  expiresAt: number;
-}
+export type { Principal } from '../../platform/principal.js';
 
 export interface ClientInfo {
   ip: string | null;

@@ -7,7 +7,7 @@ import {
 } from '../../infra/postgres/json-row.js';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { SagaRow } from '../../platform/saga/saga.repository.js';
-import type { AuditContext } from '../audit/audit-context.js';
+import type { AuditContext } from '../audit/index.js';
 import type { HoldRow } from '../holds/index.js';
 import type { BookingRow } from './booking.repository.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
-import { auditContextOf } from '../audit/audit-context.js';
+import { auditContextOf } from '../audit/index.js';
 import { hashRequest, withIdempotency, type IdempotencyStore } from '../../platform/idempotency.js';
 import type { AdmissionControl } from '../../platform/admission.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';

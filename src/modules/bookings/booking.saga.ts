@@ -8,11 +8,11 @@ import {
   type SagaRow,
 } from '../../platform/saga/saga.repository.js';
 import { activeTraceContext, withSpan } from '../../platform/telemetry.js';
-import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/audit-context.js';
-import { recordAudit } from '../audit/audit-log.writer.js';
+import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/index.js';
+import { recordAudit } from '../audit/index.js';
 import type { HoldInventory, HoldRow, HoldSales, ReleasedHold } from '../holds/index.js';
 import { soldBooking } from './sold-booking.js';
-import { PaymentUnavailableError, type PaymentGateway } from '../payments/payment-gateway.js';
+import { PaymentUnavailableError, type PaymentGateway } from '../payments/index.js';
 import type { BookingMetrics } from './booking.metrics.js';
 import type { BookingRepository, BookingWithDetails } from './booking.repository.js';
 

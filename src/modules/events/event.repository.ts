@@ -7,7 +7,7 @@ import type {
   EventStatus,
   SeatStatus,
 } from '../../infra/postgres/schema.js';
-import { escapeLike } from '../users/user.repository.js';
+import { escapeLike } from '../../platform/like-pattern.js';
 
 /** An event with its inventory (available, held, sold) as the view events_with_inventory sums it. */
 export type EventRow = Selectable<EventsWithInventoryView>;

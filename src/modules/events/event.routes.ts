@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { pageOf } from '../../platform/pagination.js';
-import { auditContextOf } from '../audit/audit-context.js';
+import { auditContextOf } from '../audit/index.js';
 import {
   CreateEventBody,
   EventListQuery,

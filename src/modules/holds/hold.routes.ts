@@ -5,7 +5,7 @@ import { hashRequest, withIdempotency, type IdempotencyStore } from '../../platf
 import type { AdmissionControl } from '../../platform/admission.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { CreateHoldBody, HoldSchema, IdempotencyKeyHeader, type HoldView } from './hold.schemas.js';
-import { auditContextOf } from '../audit/audit-context.js';
+import { auditContextOf } from '../audit/index.js';
 import type { HoldService } from './hold.service.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../infra/postgres/schema.js';
-import type { AuditContext } from '../audit/audit-context.js';
+import type { AuditContext } from '../audit/index.js';
 
 /** A paid booking's confirmation as the sale statement takes it (migration 010, `confirm_batch`). */
 export interface SaleRequest {

@@ -1,3 +1,4 @@
+import { escapeLike } from '../../platform/like-pattern.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { changeWith, type AlsoInTransaction } from '../../infra/postgres/also-in-transaction.js';
 import type { DB, UserRole, UsersTable } from '../../infra/postgres/schema.js';
@@ -97,8 +98,4 @@ export class UserRepository {
       .where('token_epoch', '>', 0)
       .execute();
   }
-}
-
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

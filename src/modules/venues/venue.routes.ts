@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, pageOf } from '../../platform/pagination.js';
-import { auditContextOf } from '../audit/audit-context.js';
+import { auditContextOf } from '../audit/index.js';
 import { CreateVenueBody, VenueDetail, VenueSummary } from './venue.schemas.js';
 import type { VenueService } from './venue.service.js';
 

@@ -1,8 +1,8 @@
 import { AppError, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
-import type { AuditContext } from '../audit/audit-context.js';
-import { recordAudit } from '../audit/audit-log.writer.js';
-import type { Principal } from '../auth/auth.service.js';
+import type { AuditContext } from '../audit/index.js';
+import { recordAudit } from '../audit/index.js';
+import type { Principal } from '../auth/index.js';
 import type { VenueRepository, VenueRow } from './venue.repository.js';
 import {
   MAX_VENUE_CAPACITY,

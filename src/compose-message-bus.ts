@@ -1,9 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { DB } from '../../infra/postgres/schema.js';
-import { MemoryMessageBus } from '../../infra/memory/memory-message-bus.js';
-import { RabbitMessageBus } from '../../infra/rabbitmq/rabbitmq-message-bus.js';
-import { defaultRetryPolicy, type DeadLetterSink, type MessageBus } from '../ports/message-bus.js';
+import type { DB } from './infra/postgres/schema.js';
+import { MemoryMessageBus } from './infra/memory/memory-message-bus.js';
+import { RabbitMessageBus } from './infra/rabbitmq/rabbitmq-message-bus.js';
+import {
+  defaultRetryPolicy,
+  type DeadLetterSink,
+  type MessageBus,
+} from './platform/ports/message-bus.js';
 
 export interface BusSettings {
   amqpUrl?: string;
@@ -14,7 +18,10 @@ export interface BusSettings {
   retryBaseMs: number;
 }
 
-/** RabbitMQ when AMQP_URL is set, the in-process bus otherwise; dead letters land in PostgreSQL. */
+/**
+ * The composition root's choice of message bus: RabbitMQ when AMQP_URL is set, the in-process
+ * bus otherwise; dead letters land in PostgreSQL.
+ */
 export function createMessageBus(
   settings: BusSettings,
   db: Kysely<DB>,

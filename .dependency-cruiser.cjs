@@ -1,0 +1,64 @@
+/**
+ * The dependency rules of ARCHITECTURE.md ("Layout"), checked by `npm run lint`:
+ * infra implements ports and imports no module; platform imports neither modules nor infra;
+ * a module uses another only through its index.ts; nothing depends on itself in a circle.
+ * Tests may reach anywhere. `.dependency-cruiser-known-violations.json` lists the violations
+ * this rule set found when it was introduced (issue 12): they are being moved out; any new one
+ * fails the lint.
+ */
+const notTests = '\\.test\\.ts$';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'infra-imports-no-module',
+      comment: 'infra/ implements ports; it never reaches into a feature module.',
+      severity: 'error',
+      from: { path: '^src/infra/', pathNot: notTests },
+      to: { path: '^src/modules/' },
+    },
+    {
+      name: 'platform-imports-no-module',
+      comment: 'platform/ is below every module: it imports none.',
+      severity: 'error',
+      from: { path: '^src/platform/', pathNot: notTests },
+      to: { path: '^src/modules/' },
+    },
+    {
+      name: 'platform-imports-no-infra',
+      comment: 'platform/ declares ports; adapters in infra/ implement them, never the reverse.',
+      severity: 'error',
+      from: { path: '^src/platform/', pathNot: notTests },
+      to: { path: '^src/infra/' },
+    },
+    {
+      name: 'modules-through-their-index',
+      comment: 'A module uses another only through that module’s index.ts.',
+      severity: 'error',
+      from: { path: '^src/modules/([^/]+)/', pathNot: notTests },
+      to: {
+        path: '^src/modules/',
+        pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/index\\.ts$'],
+      },
+    },
+    {
+      name: 'no-cycles',
+      comment: 'A circle of imports has no bottom to start reading (or testing) from.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: notTests },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.test\\.ts$' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.json'],
+    },
+  },
+};

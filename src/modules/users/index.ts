@@ -1,0 +1,2 @@
+// The users module's public entry: other modules import from here, never from its files.
+export * from './user.view.js';
