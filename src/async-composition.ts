@@ -1,3 +1,4 @@
+import { SmtpMailer } from './infra/smtp/smtp-mailer.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
@@ -78,8 +79,7 @@ export function createAsyncModule(input: {
   );
   const notifications = createNotificationsModule({
     db: database.db,
-    smtpUrl: config.smtpUrl,
-    smtpFrom: config.messaging.smtpFrom,
+    mailer: config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.messaging.smtpFrom) : undefined,
     emailSweepMs: config.messaging.emailSweepMs,
     clock: input.clock,
     logger,

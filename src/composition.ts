@@ -28,7 +28,12 @@ import { VenueRepository } from './modules/venues/venue.repository.js';
 import { VenueService } from './modules/venues/venue.service.js';
 import { createAsyncModule, type AsyncModule, type ProcessRoles } from './async-composition.js';
 import { createBookingModule, type BookingModule } from './modules/bookings/booking.module.js';
-import type { PaymentGateway } from './modules/payments/payment-gateway.js';
+import {
+  HttpPaymentGateway,
+  PaymentLedger,
+  SimulatedPaymentGateway,
+  type PaymentGateway,
+} from './modules/payments/index.js';
 import { MemoryInventoryGate } from './infra/memory/memory-inventory-gate.js';
 import { RedisInventoryGate } from './infra/redis/redis-inventory-gate.js';
 import { createAuthGuards, type AuthGuards } from './platform/auth-guard.js';
@@ -172,6 +177,24 @@ function namespacesOf(config: Config, options: CompositionOptions): { redis: str
   return { redis, bus };
 }
 
+/**
+ * The payment provider: the one a test hands in, else the HTTP provider at PAYMENTS_URL, else
+ * the in-process simulated one (with its ledger, which tests and the simulator read).
+ */
+function paymentProviderFor(
+  config: Config,
+  override: PaymentGateway | undefined,
+): { gateway: PaymentGateway; ledger?: PaymentLedger } {
+  if (override) return { gateway: override };
+  if (config.paymentsUrl) return { gateway: new HttpPaymentGateway(config.paymentsUrl) };
+  const ledger = new PaymentLedger({
+    slowMs: config.payments.simulatedSlowMs,
+    latencyMs: 0,
+    failureRate: 0,
+  });
+  return { gateway: new SimulatedPaymentGateway(ledger), ledger };
+}
+
 /** The composition root: adapters are built once here and handed to what needs them. */
 export async function createDependencies(
   config: Config,
@@ -235,7 +258,7 @@ export async function createDependencies(
     clock,
     logger,
     registry: metrics.registry,
-    paymentGateway: options.paymentGateway,
+    paymentProvider: paymentProviderFor(config, options.paymentGateway),
   });
 
   const events = new EventService(eventRepository, venueRepository, cache, (eventId, audit) =>

@@ -8,8 +8,7 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, cursorDate, decodeCursor, pageOf, toPage } from '../../platform/pagination.js';
 import type { MessageBus } from '../../platform/ports/message-bus.js';
-import { auditContextOf } from '../audit/index.js';
-import { recordAudit } from '../audit/index.js';
+import { auditContextOf, recordAudit } from '../audit/index.js';
 
 const DeadLetterSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),

@@ -1,10 +1,8 @@
 import type { UserRole } from '../../infra/postgres/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
-import type { AuditContext } from '../audit/index.js';
-import { recordAudit } from '../audit/index.js';
-import type { AuthService, Principal } from '../auth/index.js';
-import type { PasswordHasher } from '../auth/index.js';
+import { type AuditContext, recordAudit } from '../audit/index.js';
+import type { AuthService, Principal, PasswordHasher } from '../auth/index.js';
 import type { UserRepository } from '../users/user.repository.js';
 import { toAdminUserView, type AdminUserView } from '../users/index.js';
 

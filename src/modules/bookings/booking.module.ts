@@ -10,16 +10,16 @@ import type { Clock } from '../../platform/clock.js';
 import type { DependencyCheck } from '../../platform/health.js';
 import { IdempotencyStore } from '../../platform/idempotency.js';
 import type { InventoryGate } from '../../platform/ports/inventory-gate.js';
-import { paymentHealthCheck } from '../payments/index.js';
+import {
+  paymentHealthCheck,
+  type PaymentGateway,
+  type PaymentLedger,
+  ResilientPaymentGateway,
+} from '../payments/index.js';
 import { SagaRepository } from '../../platform/saga/saga.repository.js';
 import { EventCacheKeys } from '../events/index.js';
 import type { EventRepository } from '../events/event.repository.js';
 import { createHoldsModule, type HoldService } from '../holds/index.js';
-import { HttpPaymentGateway } from '../payments/index.js';
-import type { PaymentGateway } from '../payments/index.js';
-import { PaymentLedger } from '../payments/index.js';
-import { ResilientPaymentGateway } from '../payments/index.js';
-import { SimulatedPaymentGateway } from '../payments/index.js';
 import { BookingMetrics } from './booking.metrics.js';
 import { BookingRepository } from './booking.repository.js';
 import { BookingSaga } from './booking.saga.js';
@@ -54,7 +54,8 @@ export function createBookingModule(input: {
   clock: Clock;
   logger: Logger;
   registry: Registry;
-  paymentGateway?: PaymentGateway;
+  /** The provider adapter the composition root chose, and its books when it is simulated. */
+  paymentProvider: { gateway: PaymentGateway; ledger?: PaymentLedger };
 }): BookingModule {
   const { config, db, clock, logger } = input;
   const sagas = new SagaRepository(db);
@@ -63,19 +64,9 @@ export function createBookingModule(input: {
     holds.activeHolds(),
   );
 
-  let ledger: PaymentLedger | undefined;
-  let provider = input.paymentGateway;
-  if (!provider && config.paymentsUrl) provider = new HttpPaymentGateway(config.paymentsUrl);
-  if (!provider) {
-    ledger = new PaymentLedger({
-      slowMs: config.payments.simulatedSlowMs,
-      latencyMs: 0,
-      failureRate: 0,
-    });
-    provider = new SimulatedPaymentGateway(ledger);
-  }
+  const { ledger } = input.paymentProvider;
   const payments = new ResilientPaymentGateway(
-    provider,
+    input.paymentProvider.gateway,
     {
       timeoutMs: config.payments.timeoutMs,
       breakerResetMs: config.payments.breakerResetMs,

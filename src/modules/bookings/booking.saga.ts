@@ -8,8 +8,7 @@ import {
   type SagaRow,
 } from '../../platform/saga/saga.repository.js';
 import { activeTraceContext, withSpan } from '../../platform/telemetry.js';
-import { SYSTEM_AUDIT_CONTEXT, type AuditContext } from '../audit/index.js';
-import { recordAudit } from '../audit/index.js';
+import { SYSTEM_AUDIT_CONTEXT, type AuditContext, recordAudit } from '../audit/index.js';
 import type { HoldInventory, HoldRow, HoldSales, ReleasedHold } from '../holds/index.js';
 import { soldBooking } from './sold-booking.js';
 import { PaymentUnavailableError, type PaymentGateway } from '../payments/index.js';

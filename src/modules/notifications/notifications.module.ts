@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { SmtpMailer } from '../../infra/smtp/smtp-mailer.js';
 import type { DB } from '../../infra/postgres/schema.js';
 import { BackgroundLoop } from '../../platform/background-loop.js';
 import type { Clock } from '../../platform/clock.js';
 import type { DependencyCheck } from '../../platform/health.js';
+import type { Mailer } from '../../platform/ports/mailer.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
 import { EmailSender } from './email-sender.js';
 import { notificationConsumer } from './notification.consumer.js';
@@ -23,16 +23,14 @@ export interface NotificationsModule {
 
 export function createNotificationsModule(input: {
   db: Kysely<DB>;
-  smtpUrl?: string;
-  smtpFrom: string;
+  /** The mail adapter the composition root chose (SMTP_URL); none: in-app notifications only. */
+  mailer?: Mailer;
   emailSweepMs: number;
   clock: Clock;
   logger: Logger;
 }): NotificationsModule {
   const repository = new NotificationRepository(input.db);
-  const mailer: SmtpMailer | undefined = input.smtpUrl
-    ? new SmtpMailer(input.smtpUrl, input.smtpFrom)
-    : undefined;
+  const { mailer } = input;
   const emailSender = mailer
     ? new EmailSender(repository, mailer, input.clock, input.logger)
     : undefined;

@@ -1,8 +1,7 @@
 import type {} from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/errors.js';
-import type { EventService } from '../events/index.js';
-import type { EventView, SeatMapView } from '../events/index.js';
+import type { EventService, EventView, SeatMapView } from '../events/index.js';
 import type { LiveHub } from './live-hub.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

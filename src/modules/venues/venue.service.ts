@@ -1,7 +1,6 @@
 import { AppError, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
-import type { AuditContext } from '../audit/index.js';
-import { recordAudit } from '../audit/index.js';
+import { type AuditContext, recordAudit } from '../audit/index.js';
 import type { Principal } from '../auth/index.js';
 import type { VenueRepository, VenueRow } from './venue.repository.js';
 import {

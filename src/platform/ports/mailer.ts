@@ -7,5 +7,7 @@ export interface MailMessage {
 /** Sends one email; throws when the mail server did not accept it. */
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
+  /** Throws when the mail server cannot be reached (the health check). */
+  verify(): Promise<void>;
   close(): Promise<void>;
 }
