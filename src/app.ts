@@ -120,7 +120,22 @@ export async function buildApp(
   });
 
   if (config.rateLimit.enabled) {
-    registerRateLimiting(app, deps.rateLimits, { ...config.rateLimit, apiPrefix: API_PREFIX });
+    const { windowMs, ipMax, userMax, authMax, holdMax } = config.rateLimit;
+    registerRateLimiting(app, deps.rateLimits, {
+      windowMs,
+      ipMax,
+      userMax,
+      // Password guessing and sign-up spam, per client address.
+      perIp: [
+        {
+          name: 'auth',
+          limit: authMax,
+          routes: [`POST ${API_PREFIX}/auth/login`, `POST ${API_PREFIX}/auth/register`],
+        },
+      ],
+      // Seat hoarding in a flash sale, per user.
+      perUser: [{ name: 'holds', limit: holdMax, routes: [`POST ${API_PREFIX}/events/:id/holds`] }],
+    });
   }
   if (options.api === false) return app;
   const { services, guards, booking, messaging } = deps;

@@ -549,9 +549,6 @@ describe('when the rate-limit store goes away', () => {
         windowMs: 60_000,
         ipMax: 1,
         userMax: 1,
-        authMax: 1,
-        holdMax: 1,
-        apiPrefix: '/api/v1',
       });
       logged.get('/ping', async () => 'pong');
       for (let i = 0; i < 3; i++) {

@@ -10,12 +10,17 @@ export interface RateLimitSettings {
   ipMax: number;
   /** Requests per signed-in user per window, on every limited route. */
   userMax: number;
-  /** Login and registration attempts per client IP per window (password guessing, sign-up spam). */
-  authMax: number;
-  /** Hold attempts per user per window (seat hoarding in a flash sale). */
-  holdMax: number;
-  /** Where the API routes live, e.g. `/api/v1`. */
-  apiPrefix: string;
+  /** Tighter limits per client IP for some routes (the app names them: login, sign-up…). */
+  perIp?: RouteLimit[];
+  /** Tighter limits per user for some routes (the app names them: holds…). */
+  perUser?: RouteLimit[];
+}
+
+/** A tighter window for some routes, each written `METHOD /route/:template`. */
+export interface RouteLimit {
+  name: string;
+  limit: number;
+  routes: string[];
 }
 
 interface Rule {
@@ -71,22 +76,17 @@ export function registerRateLimiting(
   store: RateLimitStore,
   settings: RateLimitSettings,
 ): void {
-  const { apiPrefix: api } = settings;
-  const authRoutes = new Set([`${api}/auth/login`, `${api}/auth/register`]);
+  const tighter = (limits: RouteLimit[] = []): Rule[] =>
+    limits.map(({ name, limit, routes }) => {
+      const listed = new Set(routes);
+      return { name, limit, applies: (m, r) => listed.has(`${m} ${r}`) };
+    });
   const ipRules: Rule[] = [
-    {
-      name: 'auth',
-      limit: settings.authMax,
-      applies: (m, r) => m === 'POST' && authRoutes.has(r),
-    },
+    ...tighter(settings.perIp),
     { name: 'all', limit: settings.ipMax, applies: () => true },
   ];
   const userRules: Rule[] = [
-    {
-      name: 'holds',
-      limit: settings.holdMax,
-      applies: (m, r) => m === 'POST' && r === `${api}/events/:id/holds`,
-    },
+    ...tighter(settings.perUser),
     { name: 'all', limit: settings.userMax, applies: () => true },
   ];
   const shown = new WeakMap<FastifyRequest, Shown>();
