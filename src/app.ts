@@ -10,7 +10,7 @@ import { auditLogRoutes } from './modules/audit/audit-log.routes.js';
 import { analyticsRoutes } from './modules/analytics/analytics.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import websocket from '@fastify/websocket';
-import { deadLetterRoutes } from './modules/admin/dead-letter.routes.js';
+import { deadLetterRoutes } from './modules/admin/index.js';
 import { sagaAdminRoutes } from './modules/admin/saga-admin.routes.js';
 import { notificationRoutes } from './modules/notifications/notification.routes.js';
 import { registerLiveRoutes } from './modules/realtime/live.routes.js';
@@ -152,7 +152,9 @@ export async function buildApp(
         bookingRoutes(booking.bookings, booking.idempotency, guards, booking.admission),
       );
       await api.register(sagaAdminRoutes(booking.sagas, guards));
-      await api.register(deadLetterRoutes(deps.database.db, messaging.bus, guards));
+      await api.register(
+        deadLetterRoutes(messaging.deadLetters, messaging.bus, guards, deps.database.db),
+      );
       await api.register(notificationRoutes(messaging.notifications.repository, guards));
       await api.register(
         analyticsRoutes({

@@ -1,3 +1,4 @@
+import { DeadLetterRepository } from './modules/admin/index.js';
 import { SmtpMailer } from './infra/smtp/smtp-mailer.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -31,6 +32,7 @@ export interface ProcessRoles {
 
 export interface AsyncModule {
   bus: MessageBus;
+  deadLetters: DeadLetterRepository;
   relay: OutboxRelay;
   hub: LiveHub;
   notifications: NotificationsModule;
@@ -51,6 +53,7 @@ export function createAsyncModule(input: {
   busNamespace: string;
 }): AsyncModule {
   const { config, database, logger } = input;
+  const deadLetters = new DeadLetterRepository(database.db);
   const bus = createMessageBus(
     {
       amqpUrl: config.amqpUrl,
@@ -60,7 +63,7 @@ export function createAsyncModule(input: {
       maxAttempts: config.messaging.maxAttempts,
       retryBaseMs: config.messaging.retryBaseMs,
     },
-    database.db,
+    deadLetters,
     logger,
   );
   const relay = new OutboxRelay(
@@ -97,12 +100,14 @@ export function createAsyncModule(input: {
     registry: input.registry,
     db: database.db,
     bus,
+    deadLettersByConsumer: () => deadLetters.unretriedByConsumer(),
     consumers: () => consumers.map((c) => c.name),
   });
   let started: ProcessRoles = { api: false, workers: false };
 
   return {
     bus,
+    deadLetters,
     relay,
     hub,
     notifications,

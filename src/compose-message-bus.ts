@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { DB } from './infra/postgres/schema.js';
+import type { DeadLetterRepository } from './modules/admin/index.js';
 import { MemoryMessageBus } from './infra/memory/memory-message-bus.js';
 import { RabbitMessageBus } from './infra/rabbitmq/rabbitmq-message-bus.js';
 import {
@@ -24,7 +23,7 @@ export interface BusSettings {
  */
 export function createMessageBus(
   settings: BusSettings,
-  db: Kysely<DB>,
+  deadLetters: Pick<DeadLetterRepository, 'record'>,
   logger: Logger,
 ): MessageBus {
   const deadLetter: DeadLetterSink = async (consumer, message, error, attempts) => {
@@ -32,17 +31,7 @@ export function createMessageBus(
       { consumer, messageId: message.messageId, type: message.type, error },
       'message dead-lettered',
     );
-    await db
-      .insertInto('dead_letters')
-      .values({
-        consumer,
-        message_id: message.messageId,
-        type: message.type,
-        payload: JSON.stringify(message.payload),
-        error: error.slice(0, 2000),
-        attempts,
-      })
-      .execute();
+    await deadLetters.record(consumer, message, error, attempts);
   };
   const retry = defaultRetryPolicy(settings.retryBaseMs, settings.maxAttempts);
   if (!settings.amqpUrl) return new MemoryMessageBus(retry, deadLetter);

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
-import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
 import type { DB } from '../../infra/postgres/schema.js';
 import type { AuthGuards } from '../../platform/auth-guard.js';
 import { AppError, notFound } from '../../platform/errors.js';
@@ -9,6 +8,7 @@ import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, cursorDate, decodeCursor, pageOf, toPage } from '../../platform/pagination.js';
 import type { MessageBus } from '../../platform/ports/message-bus.js';
 import { auditContextOf, recordAudit } from '../audit/index.js';
+import type { DeadLetterRepository } from './dead-letter.repository.js';
 
 const DeadLetterSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -23,9 +23,11 @@ const DeadLetterSchema = Type.Object({
 });
 
 export function deadLetterRoutes(
-  db: Kysely<DB>,
+  deadLetters: DeadLetterRepository,
   bus: MessageBus,
   guards: AuthGuards,
+  /** Where the retry's audit row is written. */
+  auditDb: Kysely<DB>,
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('onRequest', guards.requireAuth('admin'));
@@ -47,10 +49,8 @@ export function deadLetterRoutes(
       },
       async (request) => {
         const after = decodeCursor(request.query.cursor, ['createdAt', 'id'] as const);
-        let query = db.selectFrom('dead_letters').selectAll();
-        if (request.query.consumer) query = query.where('consumer', '=', request.query.consumer);
-        const page = await newestFirstPage(
-          query,
+        const page = await deadLetters.page(
+          { consumer: request.query.consumer },
           request.query.limit,
           after && { createdAt: cursorDate(after.createdAt), id: after.id },
         );
@@ -88,20 +88,9 @@ export function deadLetterRoutes(
       },
       async (request, reply) => {
         // Claim first, so two concurrent retries cannot both requeue the message.
-        const letter = await db
-          .updateTable('dead_letters')
-          .set({ retried_at: new Date() })
-          .where('id', '=', request.params.id)
-          .where('retried_at', 'is', null)
-          .returningAll()
-          .executeTakeFirst();
+        const letter = await deadLetters.claimForRetry(request.params.id);
         if (!letter) {
-          const exists = await db
-            .selectFrom('dead_letters')
-            .select('id')
-            .where('id', '=', request.params.id)
-            .executeTakeFirst();
-          if (!exists) throw notFound('Dead letter');
+          if (!(await deadLetters.exists(request.params.id))) throw notFound('Dead letter');
           throw new AppError('INVALID_STATE', 'This message was already requeued');
         }
         try {
@@ -111,16 +100,12 @@ export function deadLetterRoutes(
             payload: letter.payload,
           });
         } catch (error) {
-          await db
-            .updateTable('dead_letters')
-            .set({ retried_at: null })
-            .where('id', '=', letter.id)
-            .execute();
+          await deadLetters.releaseClaim(letter.id);
           throw error;
         }
         // After the requeue (a broker call, outside any transaction): only a retry that
         // happened is recorded.
-        await recordAudit(db, {
+        await recordAudit(auditDb, {
           context: auditContextOf(request),
           action: 'admin.dead_letter_retried',
           target: { type: 'dead_letter', id: letter.id },

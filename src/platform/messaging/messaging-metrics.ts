@@ -24,6 +24,8 @@ export function registerMessagingMetrics(input: {
   registry: Registry;
   db: Kysely<DB>;
   bus: MessageBus;
+  /** Dead letters not yet retried, per consumer (their owner answers). */
+  deadLettersByConsumer: () => Promise<Array<{ consumer: string; count: number }>>;
   /** The consumers whose queues and dead letters are always reported, at 0 when empty. */
   consumers: () => string[];
 }): void {
@@ -84,13 +86,7 @@ export function registerMessagingMetrics(input: {
     labelNames: ['consumer'],
     registers: [registry],
     async collect() {
-      const rows = await db
-        .selectFrom('dead_letters')
-        .select(['consumer', sql<number>`count(*)::int`.as('count')])
-        .where('retried_at', 'is', null)
-        .groupBy('consumer')
-        .execute()
-        .catch(() => undefined);
+      const rows = await input.deadLettersByConsumer().catch(() => undefined);
       if (!rows) return;
       // Consumers whose letters were all retried drop back to 0 instead of keeping a stale count.
       this.reset();
