@@ -152,9 +152,7 @@ export async function buildApp(
         bookingRoutes(booking.bookings, booking.idempotency, guards, booking.admission),
       );
       await api.register(sagaAdminRoutes(booking.sagas, guards));
-      await api.register(
-        deadLetterRoutes(messaging.deadLetters, messaging.bus, guards, deps.database.db),
-      );
+      await api.register(deadLetterRoutes(messaging.deadLetterAdmin, guards));
       await api.register(notificationRoutes(messaging.notifications.repository, guards));
       await api.register(
         analyticsRoutes({

@@ -1,4 +1,4 @@
-import { DeadLetterRepository } from './modules/admin/index.js';
+import { DeadLetterRepository, DeadLetterService } from './modules/admin/index.js';
 import { SmtpMailer } from './infra/smtp/smtp-mailer.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -33,6 +33,8 @@ export interface ProcessRoles {
 export interface AsyncModule {
   bus: MessageBus;
   deadLetters: DeadLetterRepository;
+  /** The admin's use cases on dead letters (the routes use it). */
+  deadLetterAdmin: DeadLetterService;
   relay: OutboxRelay;
   hub: LiveHub;
   notifications: NotificationsModule;
@@ -108,6 +110,7 @@ export function createAsyncModule(input: {
   return {
     bus,
     deadLetters,
+    deadLetterAdmin: new DeadLetterService({ deadLetters, bus, db: database.db }),
     relay,
     hub,
     notifications,

@@ -1,14 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
 import type { AuthGuards } from '../../platform/auth-guard.js';
-import { AppError, notFound } from '../../platform/errors.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import { PageQuery, cursorDate, decodeCursor, pageOf, toPage } from '../../platform/pagination.js';
-import type { MessageBus } from '../../platform/ports/message-bus.js';
-import { auditContextOf, recordAudit } from '../audit/index.js';
-import type { DeadLetterRepository } from './dead-letter.repository.js';
+import { auditContextOf } from '../audit/index.js';
+import type { DeadLetterService } from './dead-letter.service.js';
 
 const DeadLetterSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -23,11 +19,8 @@ const DeadLetterSchema = Type.Object({
 });
 
 export function deadLetterRoutes(
-  deadLetters: DeadLetterRepository,
-  bus: MessageBus,
+  deadLetters: DeadLetterService,
   guards: AuthGuards,
-  /** Where the retry's audit row is written. */
-  auditDb: Kysely<DB>,
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('onRequest', guards.requireAuth('admin'));
@@ -87,30 +80,7 @@ export function deadLetterRoutes(
         },
       },
       async (request, reply) => {
-        // Claim first, so two concurrent retries cannot both requeue the message.
-        const letter = await deadLetters.claimForRetry(request.params.id);
-        if (!letter) {
-          if (!(await deadLetters.exists(request.params.id))) throw notFound('Dead letter');
-          throw new AppError('INVALID_STATE', 'This message was already requeued');
-        }
-        try {
-          await bus.requeue(letter.consumer, {
-            messageId: letter.message_id,
-            type: letter.type,
-            payload: letter.payload,
-          });
-        } catch (error) {
-          await deadLetters.releaseClaim(letter.id);
-          throw error;
-        }
-        // After the requeue (a broker call, outside any transaction): only a retry that
-        // happened is recorded.
-        await recordAudit(auditDb, {
-          context: auditContextOf(request),
-          action: 'admin.dead_letter_retried',
-          target: { type: 'dead_letter', id: letter.id },
-          after: { consumer: letter.consumer, type: letter.type, messageId: letter.message_id },
-        });
+        const letter = await deadLetters.retry(request.params.id, auditContextOf(request));
         return reply.status(202).send({ id: letter.id, status: 'requeued' as const });
       },
     );
