@@ -1,8 +1,9 @@
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
 import { inDays } from './support/fixtures.js';
+import { expectProblem } from './support/kit.js';
 
 let t: TestApp;
 let organizer: SignedIn;
@@ -15,19 +16,6 @@ afterAll(async () => {
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Asserts the RFC 9457 shape every error shares, and returns the parsed problem. */
-function expectProblem(response: LightMyRequestResponse, status: number, code: string) {
-  expect(response.statusCode).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const problem = response.json<Record<string, unknown>>();
-  expect(problem).toMatchObject({ status, code });
-  expect(typeof problem.type).toBe('string');
-  expect(typeof problem.title).toBe('string');
-  expect(typeof problem.detail).toBe('string');
-  expect(problem.requestId).toBe(response.headers['x-request-id']);
-  return problem;
-}
 
 const validEvent = () => {
   const startsAt = inDays(20);

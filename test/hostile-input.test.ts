@@ -1,10 +1,11 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../src/platform/pagination.js';
 import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { expectProblem } from './support/kit.js';
 
 // What an outside fuzzer driven by /openapi.json found answering 500 or plain JSON: each is a
 // 4xx problem document with the request's id now, and a refused request changes nothing.
@@ -24,16 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-function expectProblem(response: LightMyRequestResponse, status: number, code: string) {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const problem = response.json<{ code: string; requestId: string; status: number }>();
-  expect(problem).toMatchObject({ code, status });
-  expect(problem.requestId).toBeTruthy();
-  expect(response.headers['x-request-id']).toBe(problem.requestId);
-  return problem as { code: string; errors?: Array<{ field: string; message: string }> };
-}
 
 const fieldsOf = (problem: { errors?: Array<{ field: string }> }) =>
   (problem.errors ?? []).map((e) => e.field);

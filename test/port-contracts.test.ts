@@ -15,6 +15,7 @@ import type { SessionDirectory, SessionRecord } from '../src/platform/ports/sess
 import type { TokenDenylist, TokenIdentity } from '../src/platform/ports/token-denylist.js';
 import { eventually } from './support/smtp-sink.js';
 import { startThrowawayRedis, type ThrowawayRedis } from './support/throwaway-redis.js';
+import { sleep } from './support/kit.js';
 
 // Each port has an adapter for Redis (several instances share it) and one in process (the
 // embedded mode): both must answer alike, so one suite per port runs against both. The shared
@@ -39,8 +40,6 @@ function redis(): Redis {
   clients.push(client);
   return client;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each<[string, () => TokenDenylist]>([
   ['memory', () => new MemoryTokenDenylist()],

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryPubSub, NoSharedCache } from '../infra/memory/memory-cache-store.js';
 import { ReadCache } from './cache.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../../test/support/kit.js';
 
 /** A load that counts its calls and answers `value()` after `ms`. */
 function slowLoad(value: () => string, ms = 50) {

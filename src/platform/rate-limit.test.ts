@@ -19,8 +19,7 @@ import { SYSTEM_AUDIT_CONTEXT } from '../modules/audit/audit-context.js';
 import { UserRepository } from '../modules/users/user.repository.js';
 import type { RateLimitStore } from './ports/rate-limit-store.js';
 import { clientKeyOf, registerRateLimiting } from './rate-limit.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../../test/support/kit.js';
 
 let lastAddress = 0;
 /** A client address of the test's own, so tests share an app without sharing windows. */

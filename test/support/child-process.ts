@@ -15,7 +15,9 @@ export interface Running {
   exited: Promise<Exit>;
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { sleep } from './kit.js';
+
+export { sleep };
 
 /** A port nobody listens on right now: the OS picks one, and we release it. */
 export function freePort(): Promise<number> {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { expect } from 'vitest';
 import type { CountedStatement } from './statement-counter.js';
 import type { TestApp } from './test-app.js';
+import { sleep } from './kit.js';
 
 /** One hold request as the hold statement (`hold_batch`) received it. */
 export interface BatchedHoldRequest {
@@ -17,8 +18,6 @@ export function holdBatches(statements: CountedStatement[]): BatchedHoldRequest[
     .filter((s) => /\bhold_batch\s*\(/.test(s.sql))
     .map((s) => JSON.parse(String(s.params[3])) as BatchedHoldRequest[]);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `fire` (which sends `requests` hold requests for the event) while a transaction of

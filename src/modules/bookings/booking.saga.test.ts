@@ -12,8 +12,7 @@ import type {
 } from '../payments/payment-gateway.js';
 import { PaymentLedger } from '../payments/payment-ledger.js';
 import { SimulatedPaymentGateway } from '../payments/simulated-payment-gateway.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../../../test/support/kit.js';
 
 /** Requests and reads against one test app (this file runs several, differently configured). */
 function using(t: TestApp) {

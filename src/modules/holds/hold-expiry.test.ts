@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, createVenue } from '../../../test/support/fixtures.js';
 import { createTestApp, type SignedIn, type TestApp } from '../../../test/support/test-app.js';
 import { ManualClock } from '../../platform/clock.js';
+import { sleep } from '../../../test/support/kit.js';
 
 const TTL_MS = 60_000;
 
@@ -16,8 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function reservedEvent() {
   const venue = await createVenue(t, organizer, { rows: 2, seatsPerRow: 5 });

@@ -13,8 +13,8 @@ import { PaymentLedger, type LedgerEntry } from './payment-ledger.js';
 import { buildPaymentSimulator } from './payment-simulator.js';
 import { ResilientPaymentGateway } from './resilient-payment-gateway.js';
 import { SimulatedPaymentGateway } from './simulated-payment-gateway.js';
+import { sleep } from '../../../test/support/kit.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let sequence = 0;
 const chargeOf = (token: string, amountCents = 1_000): ChargeRequest => ({
   idempotencyKey: `booking-${Date.now()}-${++sequence}`,
