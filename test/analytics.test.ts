@@ -6,6 +6,7 @@ import { inBatches } from './support/bookings.js';
 import { createEvent } from './support/fixtures.js';
 import { eventually } from './support/smtp-sink.js';
 import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { api } from './support/api.js';
 
 // Analytics are roll-ups kept by the `analytics` consumer from booking messages. After a
 // randomized concurrent workload (bookings, declines, cancellations with refunds), every
@@ -129,12 +130,7 @@ describe('analytics after a randomized concurrent workload', () => {
       token: Math.random() < 0.1 ? 'tok_declined' : 'tok_visa',
     }));
     const booked = await inBatches(attempts, 30, async (a) => {
-      const held = await t.inject({
-        method: 'POST',
-        url: `/api/v1/events/${a.eventId}/holds`,
-        headers: a.buyer.auth,
-        payload: { quantity: a.quantity },
-      });
+      const held = await api.hold(t, a.buyer, a.eventId, { quantity: a.quantity });
       if (held.statusCode !== 201) return null; // sold out or over the per-user limit
       const booking = await t.inject({
         method: 'POST',

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdAndBook, seatIdsOf, type Booked } from './support/bookings.js';
 import { createEvent, createVenue } from './support/fixtures.js';
 import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { api } from './support/api.js';
 
 const HEADER = [
   'booking_id',
@@ -181,12 +182,7 @@ describe('GET /api/v1/events/:id/bookings.csv', () => {
     expect(cancel.statusCode).toBe(200);
     expect(cancel.json()).toMatchObject({ status: 'cancelled', refundCents: 7500 });
     // A declined payment leaves a failed booking without tickets.
-    const held = await t.inject({
-      method: 'POST',
-      url: `/api/v1/events/${event.id}/holds`,
-      headers: carol.auth,
-      payload: { seatIds: [seatIds[19]!] },
-    });
+    const held = await api.hold(t, carol, event.id, { seatIds: [seatIds[19]!] });
     expect(held.statusCode).toBe(201);
     const declined = await t.inject({
       method: 'POST',

@@ -9,6 +9,7 @@ import {
   postHold,
   tally,
 } from './support/hold-invariants.js';
+import type { HoldBody } from './support/api.js';
 import {
   holdBatches,
   withEventLockedUntilQueued,
@@ -51,7 +52,7 @@ afterAll(async () => {
  */
 async function burstWhileLocked(
   eventId: string,
-  requests: Array<{ user: SignedIn; payload: object }>,
+  requests: Array<{ user: SignedIn; payload: HoldBody }>,
 ): Promise<{ responses: LightMyRequestResponse[]; batches: BatchedHoldRequest[][] }> {
   const { result, statements } = await counter.during(() =>
     withEventLockedUntilQueued(t, eventId, requests.length, () =>

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, createVenue } from './support/fixtures.js';
 import { LiveClient, type LiveMessage, type SeatStatus } from './support/live-client.js';
 import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { api } from './support/api.js';
 
 /**
  * WS /api/v1/events/:id/live against a real listening server, with the API and worker roles
@@ -158,12 +159,7 @@ describe('WS /events/:id/live', () => {
 
     // A client connecting later sees the state of the moment, not the state at publication.
     const held = event.seatIds.slice(0, 3);
-    const hold = await t.inject({
-      method: 'POST',
-      url: `/api/v1/events/${event.id}/holds`,
-      headers: buyer.auth,
-      payload: { seatIds: held },
-    });
+    const hold = await api.hold(t, buyer, event.id, { seatIds: held });
     expect(hold.statusCode, hold.body).toBe(201);
     const later = await connectWithSnapshot(event.id);
     expect(later.snapshot).toMatchObject({
@@ -189,12 +185,7 @@ describe('WS /events/:id/live', () => {
 
     // Hold two seats → held.
     const firstPair = event.seatIds.slice(0, 2);
-    const hold = await t.inject({
-      method: 'POST',
-      url: `/api/v1/events/${event.id}/holds`,
-      headers: buyer.auth,
-      payload: { seatIds: firstPair },
-    });
+    const hold = await api.hold(t, buyer, event.id, { seatIds: firstPair });
     expect(hold.statusCode, hold.body).toBe(201);
     let answeredAt = Date.now();
     let pushed = await expectPush(
@@ -238,12 +229,7 @@ describe('WS /events/:id/live', () => {
 
     // Hold three others and book them → held, then sold.
     const booked = event.seatIds.slice(5, 8);
-    const hold2 = await t.inject({
-      method: 'POST',
-      url: `/api/v1/events/${event.id}/holds`,
-      headers: buyer.auth,
-      payload: { seatIds: booked },
-    });
+    const hold2 = await api.hold(t, buyer, event.id, { seatIds: booked });
     expect(hold2.statusCode, hold2.body).toBe(201);
     pushed = await expectPush(
       client,

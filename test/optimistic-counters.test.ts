@@ -7,6 +7,7 @@ import {
   type SignedIn,
   type TestApp,
 } from './support/test-app.js';
+import { api } from './support/api.js';
 
 // Two instances each send their own batches for one event, so their hold statements race on
 // the event's stock buckets: the optimistic first attempt of one of them may find its bucket
@@ -29,12 +30,7 @@ afterAll(async () => {
 });
 
 const holdOn = (i: number, user: SignedIn, eventId: string) =>
-  (i % 2 === 0 ? t.app : other.app).inject({
-    method: 'POST',
-    url: `/api/v1/events/${eventId}/holds`,
-    headers: user.auth,
-    payload: { quantity: 1 },
-  });
+  api.hold(i % 2 === 0 ? t.app : other.app, user, eventId, { quantity: 1 });
 
 describe('hold statements of two instances racing on one event', () => {
   it('hold exactly the capacity between them: no oversell, counters balanced', async () => {

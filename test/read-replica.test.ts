@@ -10,6 +10,7 @@ import {
   type SignedIn,
   type TestApp,
 } from './support/test-app.js';
+import { api } from './support/api.js';
 
 // DATABASE_READ_URL: listings, seat maps, analytics and exports read the replica; anything
 // that decides a booking reads the primary. The "replica" here is a second database that
@@ -83,12 +84,7 @@ if (usingRealDatabase) {
     it('holds are decided on the primary, whatever the replica lacks', async () => {
       const event = await createEvent(t, organizer, { capacity: 5 });
       const buyer = await t.signUp();
-      const held = await t.inject({
-        method: 'POST',
-        url: `/api/v1/events/${event.id}/holds`,
-        headers: buyer.auth,
-        payload: { quantity: 2 },
-      });
+      const held = await api.hold(t, buyer, event.id, { quantity: 2 });
       expect(held.statusCode).toBe(201);
     });
 

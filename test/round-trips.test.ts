@@ -11,6 +11,7 @@ import { seatIdsOf } from './support/bookings.js';
 import { createEvent, createVenue } from './support/fixtures.js';
 import { oneLine, StatementCounter, type CountedStatement } from './support/statement-counter.js';
 import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { api, type HoldBody } from './support/api.js';
 
 /**
  * The booking path's database budget (booking path v2, migration 010): a hold is one
@@ -71,13 +72,8 @@ afterAll(async () => {
   counter.restore();
 });
 
-const hold = (user: SignedIn, eventId: string, payload: object) =>
-  t.inject({
-    method: 'POST',
-    url: `/api/v1/events/${eventId}/holds`,
-    headers: user.auth,
-    payload,
-  });
+const hold = (user: SignedIn, eventId: string, payload: HoldBody) =>
+  api.hold(t, user, eventId, payload);
 
 const book = (user: SignedIn, holdId: string) =>
   t.inject({
@@ -166,10 +162,12 @@ describe('database round trips per request', () => {
 
   it('a refused hold (seat taken) is one statement too', async () => {
     const { eventId, seatIds } = await reservedEvent();
-    expect((await hold(await t.signUp(), eventId, { seatIds: [seatIds[0]] })).statusCode).toBe(201);
+    expect((await hold(await t.signUp(), eventId, { seatIds: [seatIds[0]!] })).statusCode).toBe(
+      201,
+    );
     const user = await t.signUp();
     const { response, statements } = await counted('refused hold', () =>
-      hold(user, eventId, { seatIds: [seatIds[0], seatIds[1]] }),
+      hold(user, eventId, { seatIds: [seatIds[0]!, seatIds[1]!] }),
     );
     expect(response.statusCode, response.body).toBe(409);
     expect(response.json<{ code: string }>().code).toBe('SEAT_UNAVAILABLE');

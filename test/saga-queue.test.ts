@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent } from './support/fixtures.js';
 import { eventually } from './support/smtp-sink.js';
 import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { api } from './support/api.js';
 
 // A booking saga that cannot finish inline (the provider outlasts the payment timeout) is
 // continued by the saga-worker consumer from a `saga.continue` message, over RabbitMQ when
@@ -29,12 +30,7 @@ describe(`sagas continued from the saga queue over ${bus}`, () => {
   const db = () => t.deps.database.db;
 
   const holdAndBookSlowly = async (user: SignedIn, eventId: string) => {
-    const held = await t.inject({
-      method: 'POST',
-      url: `/api/v1/events/${eventId}/holds`,
-      headers: user.auth,
-      payload: { quantity: 2 },
-    });
+    const held = await api.hold(t, user, eventId, { quantity: 2 });
     expect(held.statusCode).toBe(201);
     const booked = await t.inject({
       method: 'POST',

@@ -42,6 +42,7 @@ class FirstCallHangs implements PaymentGateway {
 }
 
 import { sleep } from './support/child-process.js';
+import { api } from './support/api.js';
 const gateway = new FirstCallHangs();
 let t: TestApp;
 let organizer: SignedIn;
@@ -58,12 +59,7 @@ it("when a driver's step outlives its lease and another driver confirms the book
   const db = t.deps.database.db;
   const event = await createEvent(t, organizer, { capacity: 5 });
   const user = await t.signUp();
-  const hold = await t.inject({
-    method: 'POST',
-    url: `/api/v1/events/${event.id}/holds`,
-    headers: user.auth,
-    payload: { quantity: 1 },
-  });
+  const hold = await api.hold(t, user, event.id, { quantity: 1 });
   expect(hold.statusCode).toBe(201);
   // Driver A: the request's inline drive; its charge call hangs until PAYMENT_TIMEOUT_MS.
   const answer = t.inject({

@@ -9,6 +9,7 @@ import {
   tally,
 } from './support/hold-invariants.js';
 import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { api, type HoldBody } from './support/api.js';
 
 // An event's counters are 8 stock buckets (migration 013). A hold moves one bucket chosen at
 // random; the whole stock is still what decides: a request larger than any one bucket is
@@ -27,13 +28,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-const hold = (user: SignedIn, eventId: string, payload: Record<string, unknown>) =>
-  t.inject({
-    method: 'POST',
-    url: `/api/v1/events/${eventId}/holds`,
-    headers: user.auth,
-    payload,
-  });
+const hold = (user: SignedIn, eventId: string, payload: HoldBody) =>
+  api.hold(t, user, eventId, payload);
 
 async function buckets(eventId: string) {
   const { rows } = await sql<{
@@ -99,7 +95,7 @@ describe('stock buckets', () => {
     const { eventId, rows } = await createOneSectionEvent(t, organizer, 2, 6);
     const pairs = adjacentPairs(rows);
     const responses = await Promise.all(
-      users.map((user, i) => hold(user, eventId, { seatIds: pairs[i % pairs.length] })),
+      users.map((user, i) => hold(user, eventId, { seatIds: pairs[i % pairs.length]! })),
     );
     const counts = tally(responses);
     expect(counts['201'], JSON.stringify(counts)).toBeGreaterThan(0);

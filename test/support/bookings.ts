@@ -1,4 +1,5 @@
 import type { TestApp, SignedIn } from './test-app.js';
+import { api } from './api.js';
 
 export interface Booked {
   id: string;
@@ -14,12 +15,7 @@ export async function holdAndBook(
   eventId: string,
   what: { quantity: number } | { seatIds: string[] } = { quantity: 1 },
 ): Promise<Booked> {
-  const held = await t.inject({
-    method: 'POST',
-    url: `/api/v1/events/${eventId}/holds`,
-    headers: user.auth,
-    payload: what,
-  });
+  const held = await api.hold(t, user, eventId, what);
   if (held.statusCode !== 201) throw new Error(`hold: ${held.statusCode} ${held.body}`);
   const booked = await t.inject({
     method: 'POST',

@@ -3,6 +3,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { DB } from '../../src/infra/postgres/schema.js';
 import type { SignedIn, TestApp } from './test-app.js';
+import { api, type HoldBody } from './api.js';
 
 /**
  * What "never oversell" means, read straight from the tables after a load test. The same
@@ -289,13 +290,8 @@ export async function createOneSectionEvent(
 export const adjacentPairs = (rows: string[][]): Array<[string, string]> =>
   rows.flatMap((row) => row.slice(1).map((seat, i): [string, string] => [row[i]!, seat]));
 
-export const postHold = (t: TestApp, user: SignedIn, eventId: string, payload: object) =>
-  t.inject({
-    method: 'POST',
-    url: `/api/v1/events/${eventId}/holds`,
-    headers: user.auth,
-    payload,
-  });
+export const postHold = (t: TestApp, user: SignedIn, eventId: string, payload: HoldBody) =>
+  api.hold(t, user, eventId, payload);
 
 /** Responses counted by "status" or "status CODE" (e.g. "409 SOLD_OUT"). */
 export function tally(responses: LightMyRequestResponse[]): Record<string, number> {

@@ -13,18 +13,14 @@ import type {
 import { PaymentLedger } from '../payments/payment-ledger.js';
 import { SimulatedPaymentGateway } from '../payments/simulated-payment-gateway.js';
 import { sleep } from '../../../test/support/kit.js';
+import { api, type HoldBody } from '../../../test/support/api.js';
 
 /** Requests and reads against one test app (this file runs several, differently configured). */
 function using(t: TestApp) {
   const db = t.deps.database.db;
 
-  const hold = (user: SignedIn, eventId: string, payload: object) =>
-    t.inject({
-      method: 'POST',
-      url: `/api/v1/events/${eventId}/holds`,
-      headers: user.auth,
-      payload,
-    });
+  const hold = (user: SignedIn, eventId: string, payload: HoldBody) =>
+    api.hold(t, user, eventId, payload);
 
   const book = (
     user: SignedIn,
@@ -195,7 +191,7 @@ describe('the booking saga', () => {
     const { event, seatIds } = await h.reservedEvent(organizer);
     const user = await t.signUp();
     const before = await h.eventCounts(event.id);
-    const held = (await h.hold(user, event.id, { seatIds: [seatIds[4]] })).json();
+    const held = (await h.hold(user, event.id, { seatIds: [seatIds[4]!] })).json();
 
     const failed = await h.book(user, held.id, 'tok_charge_then_error');
 

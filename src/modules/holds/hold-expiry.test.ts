@@ -4,6 +4,7 @@ import { createEvent, createVenue } from '../../../test/support/fixtures.js';
 import { createTestApp, type SignedIn, type TestApp } from '../../../test/support/test-app.js';
 import { ManualClock } from '../../platform/clock.js';
 import { sleep } from '../../../test/support/kit.js';
+import { api, type HoldBody } from '../../../test/support/api.js';
 
 const TTL_MS = 60_000;
 
@@ -29,13 +30,8 @@ async function reservedEvent() {
   return { event, seatIds };
 }
 
-const hold = (user: SignedIn, eventId: string, payload: object) =>
-  t.inject({
-    method: 'POST',
-    url: `/api/v1/events/${eventId}/holds`,
-    headers: user.auth,
-    payload,
-  });
+const hold = (user: SignedIn, eventId: string, payload: HoldBody) =>
+  api.hold(t, user, eventId, payload);
 
 const release = (user: SignedIn, holdId: string) =>
   t.inject({ method: 'DELETE', url: `/api/v1/holds/${holdId}`, headers: user.auth });
@@ -100,21 +96,21 @@ describe('hold expiry (HOLD_TTL_SECONDS=60, a manual clock)', () => {
     const { event, seatIds } = await reservedEvent();
     const first = await t.signUp();
     const second = await t.signUp();
-    const mine = await hold(first, event.id, { seatIds: [seatIds[0]] });
+    const mine = await hold(first, event.id, { seatIds: [seatIds[0]!] });
     expect(mine.statusCode).toBe(201);
     expect(new Date(mine.json().expiresAt).getTime()).toBe(clock.now().getTime() + TTL_MS);
 
     clock.advance(TTL_MS - 1_000);
-    const early = await hold(second, event.id, { seatIds: [seatIds[0]] });
+    const early = await hold(second, event.id, { seatIds: [seatIds[0]!] });
     expect(early.statusCode).toBe(409);
     expect(early.json()).toMatchObject({
       code: 'SEAT_UNAVAILABLE',
-      unavailableSeatIds: [seatIds[0]],
+      unavailableSeatIds: [seatIds[0]!],
     });
     expect(await eventCounts(event.id)).toMatchObject({ held: 1, available: 19, sold: 0 });
 
     clock.advance(2_000);
-    const late = await hold(second, event.id, { seatIds: [seatIds[0], seatIds[1]] });
+    const late = await hold(second, event.id, { seatIds: [seatIds[0]!, seatIds[1]!] });
 
     expect(late.statusCode).toBe(201);
     expect(await holdRow(mine.json().id)).toMatchObject({ status: 'expired' });
@@ -128,7 +124,7 @@ describe('hold expiry (HOLD_TTL_SECONDS=60, a manual clock)', () => {
     ]);
     const messages = await releasedMessages(mine.json().id);
     expect(messages).toHaveLength(1);
-    expect(messages[0]!.payload).toMatchObject({ reason: 'expired', seatIds: [seatIds[0]] });
+    expect(messages[0]!.payload).toMatchObject({ reason: 'expired', seatIds: [seatIds[0]!] });
   });
 
   it('when the sweeper runs, then expired general-admission holds are released and announced once', async () => {
@@ -382,7 +378,7 @@ describe('cancellation', () => {
     const carol = await t.signUp();
     const aliceHold = (await hold(alice, event.id, { seatIds: seatIds.slice(0, 2) })).json();
     const aliceBooking = (await book(alice, aliceHold.id)).json();
-    const bobHold = (await hold(bob, event.id, { seatIds: [seatIds[2]] })).json();
+    const bobHold = (await hold(bob, event.id, { seatIds: [seatIds[2]!] })).json();
     const bobBooking = (await book(bob, bobHold.id)).json();
     const carolHold = (await hold(carol, event.id, { seatIds: seatIds.slice(3, 5) })).json();
     expect(await eventCounts(event.id)).toMatchObject({ sold: 3, held: 2, available: 15 });
@@ -435,7 +431,7 @@ describe('cancellation', () => {
       { type: 'cancellation', status: 'completed' },
     ]);
     // Nothing can be held on a cancelled event, and Carol's hold cannot be booked any more.
-    const refused = await hold(carol, event.id, { seatIds: [seatIds[9]] });
+    const refused = await hold(carol, event.id, { seatIds: [seatIds[9]!] });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().code).toBe('SALES_CLOSED');
     expect((await book(carol, carolHold.id)).statusCode).toBe(410);
