@@ -636,7 +636,14 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
   for (const booking of failed) {
     // Money taken for a failed booking is always given back.
     const charged = chargesByKey.has(booking.id);
-    expect(refundKeys.has(`refund:${booking.id}`), `failed ${booking.id} refunded`).toBe(charged);
+    // (The message carries what is needed to tell a late charge from a wrong decision.)
+    const charge = chargesByKey.get(booking.id)?.[0];
+    expect(
+      refundKeys.has(`refund:${booking.id}`),
+      `failed ${booking.id} refunded (failure ${booking.failureCode ?? '-'}, saga ` +
+        `${JSON.stringify(booking.saga)}, charged at ${charge?.at ?? '-'}, ` +
+        `second server up at ${new Date(restartedAt).toISOString()})`,
+    ).toBe(charged);
     expect(booking.refundCents).toBe(charged ? booking.totalCents : 0);
     expect(booking.tickets).toEqual([]);
   }
