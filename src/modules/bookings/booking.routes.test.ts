@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, createVenue } from '../../../test/support/fixtures.js';
 import { createTestApp, type SignedIn, type TestApp } from '../../../test/support/test-app.js';
+import { api, type HoldBody } from '../../../test/support/api.js';
 
 let t: TestApp;
 let organizer: SignedIn;
@@ -26,28 +27,16 @@ async function reservedEvent() {
 const hold = (
   user: SignedIn,
   eventId: string,
-  payload: object,
+  payload: HoldBody,
   headers: Record<string, string> = {},
-) =>
-  t.inject({
-    method: 'POST',
-    url: `/api/v1/events/${eventId}/holds`,
-    headers: { ...user.auth, ...headers },
-    payload,
-  });
+) => api.hold(t, user, eventId, payload, headers);
 
 const book = (
   user: SignedIn,
   holdId: string,
   token = 'tok_visa',
   headers: Record<string, string> = {},
-) =>
-  t.inject({
-    method: 'POST',
-    url: '/api/v1/bookings',
-    headers: { ...user.auth, ...headers },
-    payload: { holdId, payment: { token } },
-  });
+) => api.book(t, user, holdId, token, headers);
 
 const eventCounts = async (id: string) =>
   await t.deps.database.db
@@ -85,12 +74,12 @@ describe('POST /api/v1/events/:id/holds then POST /api/v1/bookings', () => {
     const { event, seatIds } = await reservedEvent();
     const first = await t.signUp();
     const second = await t.signUp();
-    expect((await hold(first, event.id, { seatIds: [seatIds[0]] })).statusCode).toBe(201);
-    const refused = await hold(second, event.id, { seatIds: [seatIds[0], seatIds[1]] });
+    expect((await hold(first, event.id, { seatIds: [seatIds[0]!] })).statusCode).toBe(201);
+    const refused = await hold(second, event.id, { seatIds: [seatIds[0]!, seatIds[1]!] });
     expect(refused.statusCode).toBe(409);
     expect(refused.json()).toMatchObject({
       code: 'SEAT_UNAVAILABLE',
-      unavailableSeatIds: [seatIds[0]],
+      unavailableSeatIds: [seatIds[0]!],
     });
     expect(await eventCounts(event.id)).toMatchObject({ held: 1 });
   });
@@ -98,7 +87,7 @@ describe('POST /api/v1/events/:id/holds then POST /api/v1/bookings', () => {
   it('answers 402 for a declined card and keeps the hold for another try', async () => {
     const { event, seatIds } = await reservedEvent();
     const user = await t.signUp();
-    const held = (await hold(user, event.id, { seatIds: [seatIds[3]] })).json();
+    const held = (await hold(user, event.id, { seatIds: [seatIds[3]!] })).json();
     const declined = await book(user, held.id, 'tok_declined');
     expect(declined.statusCode).toBe(402);
     expect(declined.json().code).toBe('PAYMENT_DECLINED');
@@ -111,7 +100,7 @@ describe('POST /api/v1/events/:id/holds then POST /api/v1/bookings', () => {
   it('refunds and releases when the provider charges but fails to answer', async () => {
     const { event, seatIds } = await reservedEvent();
     const user = await t.signUp();
-    const held = (await hold(user, event.id, { seatIds: [seatIds[4]] })).json();
+    const held = (await hold(user, event.id, { seatIds: [seatIds[4]!] })).json();
     const failed = await book(user, held.id, 'tok_charge_then_error');
     expect(failed.statusCode).toBe(503);
     const bookingId = failed.json().bookingId as string;

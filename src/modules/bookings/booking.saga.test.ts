@@ -27,13 +27,7 @@ function using(t: TestApp) {
     holdId: string,
     token = 'tok_visa',
     headers: Record<string, string> = {},
-  ) =>
-    t.inject({
-      method: 'POST',
-      url: '/api/v1/bookings',
-      headers: { ...user.auth, ...headers },
-      payload: { holdId, payment: { token } },
-    });
+  ) => api.book(t, user, holdId, token, headers);
 
   const eventCounts = (id: string) =>
     db
