@@ -2,9 +2,8 @@
  * The dependency rules of ARCHITECTURE.md ("Layout"), checked by `npm run lint`:
  * infra implements ports and imports no module; platform imports neither modules nor infra;
  * a module uses another only through its index.ts; nothing depends on itself in a circle.
- * Tests may reach anywhere. `.dependency-cruiser-known-violations.json` lists the violations
- * this rule set found when it was introduced (issue 12): they are being moved out; any new one
- * fails the lint.
+ * Tests may reach anywhere; the composition root (src/composition.ts and friends) may too:
+ * it is where adapters are chosen. Any violation fails the lint.
  */
 const notTests = '\\.test\\.ts$';
 

@@ -18,7 +18,7 @@ import { createDependencies, type Dependencies } from '../src/composition.js';
 import { loadConfig } from '../src/config.js';
 import { connectPostgres, openEmbedded, type Database } from '../src/infra/postgres/database.js';
 import { migrate } from '../src/infra/postgres/migrator.js';
-import type { DB } from '../src/infra/postgres/schema.js';
+import type { DB } from '../src/platform/database/schema.js';
 import { AnalyticsRepository } from '../src/modules/analytics/analytics.repository.js';
 import { percentile } from './flash-sale/load.js';
 

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { pino, type Logger } from 'pino';
 import { hasSharedRedis, type Config } from './config.js';
 import { openEmbedded, connectPostgres, type Database } from './infra/postgres/database.js';
-import type { DB } from './infra/postgres/schema.js';
+import type { DB } from './platform/database/schema.js';
 import { MemoryPubSub, NoSharedCache } from './infra/memory/memory-cache-store.js';
 import { MemoryRateLimitStore } from './infra/memory/memory-rate-limit-store.js';
 import { MemorySessionDirectory } from './infra/memory/memory-session-directory.js';

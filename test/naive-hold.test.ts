@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DB } from '../src/infra/postgres/schema.js';
+import type { DB } from '../src/platform/database/schema.js';
 import {
   adjacentPairs,
   checkHoldInvariants,

@@ -35,8 +35,8 @@ class MarkingGateway implements PaymentGateway {
   refund(request: RefundRequest) {
     return this.inner.refund(request);
   }
-  findCharge(key: string) {
-    return this.inner.findCharge(key);
+  settleCharge(key: string) {
+    return this.inner.settleCharge(key);
   }
 }
 

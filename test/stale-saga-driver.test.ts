@@ -30,7 +30,7 @@ class FirstCallHangs implements PaymentGateway {
     this.refunds.push(request);
     return { refundId: `re_${randomUUID()}` };
   }
-  async findCharge() {
+  async settleCharge() {
     return this.chargeId
       ? {
           chargeId: this.chargeId,

@@ -5,7 +5,7 @@
  * import test helpers that depend on vitest).
  */
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../../src/infra/postgres/schema.js';
+import type { DB } from '../../src/platform/database/schema.js';
 import { sleep } from './processes.js';
 
 export interface Violation {

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../../src/infra/postgres/schema.js';
+import type { DB } from '../../src/platform/database/schema.js';
 
 interface ProfileNode {
   id: number;

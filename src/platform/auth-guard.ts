@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import type { UserRole } from '../infra/postgres/schema.js';
+import type { UserRole } from './database/schema.js';
 import type { Authenticator, Principal } from './principal.js';
 import { AppError } from './errors.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../infra/postgres/schema.js';
+import type { DB } from './database/schema.js';
 import type { Clock } from './clock.js';
 import { AppError, type ErrorCode } from './errors.js';
 

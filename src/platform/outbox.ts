@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../infra/postgres/schema.js';
+import type { DB } from './database/schema.js';
 import { activeTraceContext } from './telemetry.js';
 
 export interface OutboxMessage {

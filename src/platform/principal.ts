@@ -1,4 +1,4 @@
-import type { UserRole } from '../infra/postgres/schema.js';
+import type { UserRole } from './database/schema.js';
 
 /** Who is calling, as established from a verified, unrevoked access token. */
 export interface Principal {

@@ -13,7 +13,7 @@ import {
 } from '../../test/support/test-app.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../../test/support/throwaway-redis.js';
 import { MemoryRateLimitStore } from '../infra/memory/memory-rate-limit-store.js';
-import type { UserRole } from '../infra/postgres/schema.js';
+import type { UserRole } from './database/schema.js';
 import { RedisRateLimitStore } from '../infra/redis/redis-rate-limit-store.js';
 import { SYSTEM_AUDIT_CONTEXT } from '../modules/audit/audit-context.js';
 import { UserRepository } from '../modules/users/user.repository.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dependencies } from '../composition.js';
-import type { UserRole } from '../infra/postgres/schema.js';
+import type { UserRole } from '../platform/database/schema.js';
 import { SYSTEM_AUDIT_CONTEXT } from '../modules/audit/audit-context.js';
 import type { Principal } from '../modules/auth/auth.service.js';
 import { UserRepository } from '../modules/users/user.repository.js';

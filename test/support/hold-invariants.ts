@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import type { DB } from '../../src/infra/postgres/schema.js';
+import type { DB } from '../../src/platform/database/schema.js';
 import type { SignedIn, TestApp } from './test-app.js';
 import { api, type HoldBody } from './api.js';
 

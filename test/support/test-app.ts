@@ -7,7 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { createDependencies, type Dependencies } from '../../src/composition.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { migrate } from '../../src/infra/postgres/migrator.js';
-import type { UserRole } from '../../src/infra/postgres/schema.js';
+import type { UserRole } from '../../src/platform/database/schema.js';
 import type { PaymentGateway } from '../../src/modules/payments/payment-gateway.js';
 import { UserRepository } from '../../src/modules/users/user.repository.js';
 import type { Clock } from '../../src/platform/clock.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from './schema.js';
+import type { DB } from '../../platform/database/schema.js';
 
 /**
  * Work a caller adds to a repository's change (an audit row, say), run in the same

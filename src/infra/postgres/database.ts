@@ -5,32 +5,10 @@ import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { prepareParameterizedQueries } from './prepared-statements.js';
-import type { DB } from './schema.js';
+import type { DB } from '../../platform/database/schema.js';
+import type { Database } from '../../platform/database/database.js';
 
-export type DatabaseMode = 'postgres' | 'pglite';
-
-/** Runs SQL scripts (several statements, no parameters) on one session. */
-export interface ScriptSession {
-  runScript(script: string): Promise<void>;
-  /** One parameterless statement's rows. */
-  queryRows<R>(statement: string): Promise<R[]>;
-}
-
-export interface Database {
-  readonly db: Kysely<DB>;
-  readonly mode: DatabaseMode;
-  /**
-   * Runs `work` while holding a cluster-wide advisory lock, on the single session the lock
-   * belongs to, so concurrent starters take turns (used by migrations).
-   */
-  withExclusiveSession<T>(
-    lockKey: bigint,
-    work: (session: ScriptSession) => Promise<T>,
-  ): Promise<T>;
-  /** LISTENs on a channel; resolves to a function that stops listening. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
-  close(): Promise<void>;
-}
+export type { Database, DatabaseMode, ScriptSession } from '../../platform/database/database.js';
 
 // Dates in, Dates out: timestamptz parses to Date by default; bigint (count(*)) to number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));

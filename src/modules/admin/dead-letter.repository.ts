@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { sql } from 'kysely';
-import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
-import type { DB, DeadLettersTable } from '../../infra/postgres/schema.js';
+import { newestFirstPage } from '../../platform/database/keyset-page.js';
+import type { DB, DeadLettersTable } from '../../platform/database/schema.js';
 import type { BusMessage } from '../../platform/ports/message-bus.js';
 
 export type DeadLetterRow = Selectable<DeadLettersTable>;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import type { MessageBus } from '../../platform/ports/message-bus.js';
 import { recordAudit, type AuditContext } from '../audit/index.js';

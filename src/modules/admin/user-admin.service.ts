@@ -1,14 +1,14 @@
-import type { UserRole } from '../../infra/postgres/schema.js';
+import type { UserRole } from '../../platform/database/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import { type AuditContext, recordAudit } from '../audit/index.js';
 import type { AuthService, Principal, PasswordHasher } from '../auth/index.js';
-import type { UserRepository } from '../users/user.repository.js';
+import type { UserAccounts } from '../users/index.js';
 import { toAdminUserView, type AdminUserView } from '../users/index.js';
 
 export class UserAdminService {
   constructor(
-    private readonly users: UserRepository,
+    private readonly users: UserAccounts,
     private readonly auth: AuthService,
     private readonly hasher: PasswordHasher,
   ) {}

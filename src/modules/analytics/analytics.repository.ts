@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 
 /** One booking's contribution to the roll-ups: a confirmation or a cancellation. */
 export interface AnalyticsFact {

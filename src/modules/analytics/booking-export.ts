@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 
 const HEADER = [
   'booking_id',

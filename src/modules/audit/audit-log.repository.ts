@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { AuditLogTable, DB } from '../../infra/postgres/schema.js';
-import { recordAudit, type AuditEntry } from './audit-log.writer.js';
+import type { AuditLogTable, DB } from '../../platform/database/schema.js';
+import { recordAudit, type AuditEntry, type AuditTrail } from './audit-log.writer.js';
 
 export type AuditLogRow = Selectable<AuditLogTable>;
 
@@ -13,7 +13,7 @@ export interface AuditLogFilters {
   before?: { occurredAt: Date; id: string };
 }
 
-export class AuditLogRepository {
+export class AuditLogRepository implements AuditTrail {
   constructor(private readonly db: Kysely<DB>) {}
 
   /** For changes made outside a transaction of ours (a login, a failed login, a requeue). */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import type { AuditContext } from './audit-context.js';
 
 /**
@@ -31,6 +31,11 @@ export const AUDIT_ACTIONS = [
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Where other modules append to the audit log outside a transaction of their own. */
+export interface AuditTrail {
+  append(entry: AuditEntry): Promise<void>;
+}
 
 export interface AuditEntry {
   context: AuditContext;

@@ -8,9 +8,8 @@ import {
 } from '../../platform/pagination.js';
 import type { SessionDirectory, SessionRecord } from '../../platform/ports/session-directory.js';
 import type { TokenDenylist, TokenIdentity } from '../../platform/ports/token-denylist.js';
-import { asActor, type AuditContext } from '../audit/index.js';
-import type { AuditLogRepository } from '../audit/audit-log.repository.js';
-import type { UserRepository, UserRow } from '../users/user.repository.js';
+import { asActor, type AuditContext, type AuditTrail } from '../audit/index.js';
+import type { UserAccounts, UserRow } from '../users/index.js';
 import { toUserView, type UserView } from '../users/index.js';
 import { toSessionView, type SessionView } from './auth.schemas.js';
 import type { PasswordHasher } from './password-hasher.js';
@@ -39,14 +38,14 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 
 export class AuthService {
   constructor(
-    private readonly users: UserRepository,
+    private readonly users: UserAccounts,
     private readonly sessions: SessionRepository,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenIssuer,
     private readonly denylist: TokenDenylist,
     private readonly directory: SessionDirectory,
     private readonly refreshTtlSeconds: number,
-    private readonly auditLog: AuditLogRepository,
+    private readonly auditLog: AuditTrail,
   ) {}
 
   /** Registration always creates a plain `user`; roles are granted by an admin. */

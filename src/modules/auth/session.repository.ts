@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { AuthSessionsTable, DB, RefreshTokensTable } from '../../infra/postgres/schema.js';
+import type { AuthSessionsTable, DB, RefreshTokensTable } from '../../platform/database/schema.js';
 import type { SessionRecord } from '../../platform/ports/session-directory.js';
 
 export type SessionRow = Selectable<AuthSessionsTable>;

@@ -9,7 +9,7 @@ import {
   type KeyObject,
 } from 'jose';
 import type { JwtKeys } from '../../config.js';
-import type { UserRole } from '../../infra/postgres/schema.js';
+import type { UserRole } from '../../platform/database/schema.js';
 
 export interface AccessClaims {
   userId: string;

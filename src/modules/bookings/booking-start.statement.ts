@@ -5,7 +5,7 @@ import {
   SAGA_DATE_COLUMNS,
   rowFromJson,
 } from '../../infra/postgres/json-row.js';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import type { SagaRow } from '../../platform/saga/saga.repository.js';
 import type { AuditContext } from '../audit/index.js';
 import type { HoldRow } from '../holds/index.js';

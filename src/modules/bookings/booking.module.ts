@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../config.js';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import { AdmissionControl } from '../../platform/admission.js';
 import { BackgroundLoop } from '../../platform/background-loop.js';
 import type { ReadCache } from '../../platform/cache.js';
@@ -18,7 +18,7 @@ import {
 } from '../payments/index.js';
 import { SagaRepository } from '../../platform/saga/saga.repository.js';
 import { EventCacheKeys } from '../events/index.js';
-import type { EventRepository } from '../events/event.repository.js';
+import type { EventLookup } from '../events/index.js';
 import { createHoldsModule, type HoldService } from '../holds/index.js';
 import { BookingMetrics } from './booking.metrics.js';
 import { BookingRepository } from './booking.repository.js';
@@ -48,7 +48,7 @@ export interface BookingModule {
 export function createBookingModule(input: {
   config: Config;
   db: Kysely<DB>;
-  events: EventRepository;
+  events: EventLookup;
   cache: ReadCache;
   gate: InventoryGate;
   clock: Clock;

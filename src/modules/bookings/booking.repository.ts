@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { BookingsTable, DB, TicketsTable } from '../../infra/postgres/schema.js';
-import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
+import type { BookingsTable, DB, TicketsTable } from '../../platform/database/schema.js';
+import { newestFirstPage } from '../../platform/database/keyset-page.js';
 import type { SagaRow } from '../../platform/saga/saga.repository.js';
 
 export type BookingRow = Selectable<BookingsTable>;

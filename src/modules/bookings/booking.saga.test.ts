@@ -4,11 +4,12 @@ import { createEvent, createVenue } from '../../../test/support/fixtures.js';
 import { createTestApp, type SignedIn, type TestApp } from '../../../test/support/test-app.js';
 import { freePort } from '../../../test/support/child-process.js';
 import { ManualClock } from '../../platform/clock.js';
-import type {
-  ChargeRequest,
-  ChargeResult,
-  PaymentGateway,
-  RefundRequest,
+import {
+  PaymentUnavailableError,
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentGateway,
+  type RefundRequest,
 } from '../payments/payment-gateway.js';
 import { PaymentLedger } from '../payments/payment-ledger.js';
 import { SimulatedPaymentGateway } from '../payments/simulated-payment-gateway.js';
@@ -450,8 +451,8 @@ class CountingGateway implements PaymentGateway {
     return this.inner.refund(request, signal);
   }
 
-  findCharge(idempotencyKey: string, signal?: AbortSignal) {
-    return this.inner.findCharge(idempotencyKey, signal);
+  settleCharge(idempotencyKey: string, signal?: AbortSignal) {
+    return this.inner.settleCharge(idempotencyKey, signal);
   }
 }
 
@@ -579,6 +580,76 @@ describe('a payment provider that cannot be reached', () => {
   });
 });
 
+/**
+ * Stands for a charge request that reaches the provider only after its caller gave up on the
+ * answer (a timeout, a dropped connection, a crash right after sending): `charge` reports a
+ * timeout at once and keeps the request until the test delivers it.
+ */
+class DelayedDeliveryGateway implements PaymentGateway {
+  private readonly undelivered: ChargeRequest[] = [];
+  constructor(private readonly inner: PaymentGateway) {}
+
+  async charge(request: ChargeRequest): Promise<ChargeResult> {
+    this.undelivered.push(request);
+    throw new PaymentUnavailableError('payment provider timed out', 'timeout');
+  }
+
+  /** The requests arrive at the provider now; answers what it made of them. */
+  deliver(): Promise<ChargeResult[]> {
+    return Promise.all(this.undelivered.splice(0).map((request) => this.inner.charge(request)));
+  }
+
+  refund(request: RefundRequest, signal?: AbortSignal) {
+    return this.inner.refund(request, signal);
+  }
+
+  settleCharge(idempotencyKey: string, signal?: AbortSignal) {
+    return this.inner.settleCharge(idempotencyKey, signal);
+  }
+}
+
+describe('a charge request that reaches the provider after the booking was settled', () => {
+  let t: TestApp;
+  let organizer: SignedIn;
+  let h: ReturnType<typeof using>;
+  const ledger = new PaymentLedger({ slowMs: 600, latencyMs: 0, failureRate: 0 });
+  const provider = new DelayedDeliveryGateway(new SimulatedPaymentGateway(ledger));
+  beforeAll(async () => {
+    t = await createTestApp({}, { paymentGateway: provider });
+    organizer = await t.signUp('organizer');
+    h = using(t);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('when the provider had no charge at settlement, then the late request is refused and the failed booking took no money', async () => {
+    const event = await h.gaEvent(organizer, 10);
+    const user = await t.signUp();
+    const held = (await h.hold(user, event.id, { quantity: 2 })).json();
+
+    const lost = await h.book(user, held.id, 'tok_visa');
+    expect(lost.statusCode).toBe(503);
+    const bookingId = problemOf(lost).bookingId!;
+    const saga = await h.settle(bookingId, 3_000);
+    expect(saga.status).toBe('compensated');
+    expect(await h.bookingRow(bookingId)).toMatchObject({
+      status: 'failed',
+      failure_code: 'PAYMENT_UNAVAILABLE',
+      refund_cents: 0,
+    });
+
+    // Settling said "nothing was charged"; the request still on its way must not make that
+    // untrue (before the key was voided it charged a customer whose booking had failed).
+    expect(await provider.deliver()).toEqual([
+      { outcome: 'declined', reason: 'idempotency_key_voided' },
+    ]);
+    expect(kinds(entriesFor(ledger, bookingId))).toEqual(['decline']);
+    expect(await h.holdRow(held.id)).toMatchObject({ status: 'active' });
+    expect(await h.eventCounts(event.id)).toMatchObject({ held: 2, sold: 0, available: 8 });
+  });
+});
+
 /** Stands for a provider that takes so long the hold runs out before the money arrives. */
 class LateGateway implements PaymentGateway {
   delayMs = 0;
@@ -597,8 +668,8 @@ class LateGateway implements PaymentGateway {
     return this.inner.refund(request, signal);
   }
 
-  findCharge(idempotencyKey: string, signal?: AbortSignal) {
-    return this.inner.findCharge(idempotencyKey, signal);
+  settleCharge(idempotencyKey: string, signal?: AbortSignal) {
+    return this.inner.settleCharge(idempotencyKey, signal);
   }
 }
 
@@ -689,8 +760,8 @@ class HookedGateway implements PaymentGateway {
     return this.inner.refund(request, signal);
   }
 
-  findCharge(idempotencyKey: string, signal?: AbortSignal) {
-    return this.inner.findCharge(idempotencyKey, signal);
+  settleCharge(idempotencyKey: string, signal?: AbortSignal) {
+    return this.inner.settleCharge(idempotencyKey, signal);
   }
 }
 

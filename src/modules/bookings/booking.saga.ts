@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import {
@@ -165,11 +165,14 @@ export class BookingSaga {
     }
   }
 
-  /** After a lost answer: a charge that exists is refunded; none means nothing happened. */
+  /**
+   * After a lost answer: a charge that exists is refunded; none means nothing happened, and the
+   * provider voids the key so that nothing can (a charge still on its way is refused).
+   */
   private async settle(saga: SagaRow, bookingId: string, payload: BookingSagaPayload) {
     let record;
     try {
-      record = await this.gateway.findCharge(bookingId);
+      record = await this.gateway.settleCharge(bookingId);
     } catch (error) {
       return {
         saga: await this.later(saga, 'settle_charge', payload, errorText(error)),

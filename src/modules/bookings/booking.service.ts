@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import { activeTraceContext } from '../../platform/telemetry.js';
@@ -15,7 +15,7 @@ import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
 import type { AuditContext } from '../audit/index.js';
 import type { Principal } from '../auth/index.js';
-import type { EventRepository } from '../events/event.repository.js';
+import type { EventLookup } from '../events/index.js';
 import type { HoldInventory } from '../holds/index.js';
 import type { BookingMetrics } from './booking.metrics.js';
 import type { BookingRepository, BookingRow, BookingWithDetails } from './booking.repository.js';
@@ -33,7 +33,7 @@ export class BookingService {
     private readonly db: Kysely<DB>,
     private readonly bookings: BookingRepository,
     private readonly inventory: HoldInventory,
-    private readonly events: EventRepository,
+    private readonly events: EventLookup,
     private readonly sagas: SagaRepository,
     private readonly driver: SagaDriver,
     private readonly clock: Clock,

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import { markTaken } from '../../platform/messaging/idempotent-consumer.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
 import type { BookingService } from './booking.service.js';

@@ -6,7 +6,7 @@ import type {
   EventsWithInventoryView,
   EventStatus,
   SeatStatus,
-} from '../../infra/postgres/schema.js';
+} from '../../platform/database/schema.js';
 import { escapeLike } from '../../platform/like-pattern.js';
 
 /** An event with its inventory (available, held, sold) as the view events_with_inventory sums it. */
@@ -35,7 +35,12 @@ export interface SeatRow {
   price_cents: number;
 }
 
-export class EventRepository {
+/** What other modules may ask of the events table: one event with its live counts. */
+export interface EventLookup {
+  findById(id: string): Promise<EventRow | undefined>;
+}
+
+export class EventRepository implements EventLookup {
   /**
    * @param readDb where listings and seat maps are read: a replica when one is configured
    *   (they may lag it a little); everything else, and whatever decides a booking, reads `db`.

@@ -1,11 +1,11 @@
 import type { Updateable } from 'kysely';
-import type { EventsTable, EventStatus } from '../../infra/postgres/schema.js';
+import type { EventsTable, EventStatus } from '../../platform/database/schema.js';
 import type { ReadCache } from '../../platform/cache.js';
 import { AppError, forbidden, notFound, type FieldError } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import { type AuditContext, changedFields, recordAudit } from '../audit/index.js';
 import type { Principal } from '../auth/index.js';
-import type { VenueRepository } from '../venues/venue.repository.js';
+import type { VenueLookup } from '../venues/index.js';
 import { EventCacheKeys } from './event.cache-keys.js';
 import type { EventRepository, EventRow } from './event.repository.js';
 import type {
@@ -24,7 +24,7 @@ export type JsonText = string;
 export class EventService {
   constructor(
     private readonly events: EventRepository,
-    private readonly venues: VenueRepository,
+    private readonly venues: VenueLookup,
     private readonly cache: ReadCache,
     /** Refunds and releases what the event had sold and held (the booking module). */
     private readonly onCancelled: (

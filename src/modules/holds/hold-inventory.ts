@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import type { HoldReleaser, ReleasedHold } from './hold-releaser.js';
 import type { HoldRepository, HoldRow } from './hold.repository.js';
 import type { InventoryRepository } from './inventory.repository.js';

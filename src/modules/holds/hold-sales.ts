@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { GroupCommitter } from '../../platform/group-commit.js';
 import { SaleBatchStatement, type SaleAnswer, type SaleRequest } from './sale-batch.statement.js';

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { DB, HoldsTable } from '../../infra/postgres/schema.js';
+import type { DB, HoldsTable } from '../../platform/database/schema.js';
 
 export type HoldRow = Selectable<HoldsTable>;
 

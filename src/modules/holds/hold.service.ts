@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import type { ReadCache } from '../../platform/cache.js';
 import type { Clock } from '../../platform/clock.js';
 import { AppError, notFound } from '../../platform/errors.js';
@@ -11,7 +11,7 @@ import { activeTraceContext, withSpan } from '../../platform/telemetry.js';
 import { type AuditContext, recordAudit } from '../audit/index.js';
 import type { Principal } from '../auth/index.js';
 import { EventCacheKeys } from '../events/index.js';
-import type { EventRepository } from '../events/event.repository.js';
+import type { EventLookup } from '../events/index.js';
 import { holdViewOrRefusal } from './hold-answers.js';
 import { HoldBatchStatement, type HoldAnswer, type HoldRequest } from './hold-batch.statement.js';
 import type { HoldReleaser, ReleasedHold } from './hold-releaser.js';
@@ -39,7 +39,7 @@ export interface HoldServiceDeps {
   db: Kysely<DB>;
   holds: HoldRepository;
   releaser: HoldReleaser;
-  events: EventRepository;
+  events: EventLookup;
   gate: InventoryGate;
   cache: ReadCache;
   clock: Clock;
@@ -51,7 +51,7 @@ export class HoldService {
   private readonly db: Kysely<DB>;
   private readonly holds: HoldRepository;
   private readonly releaser: HoldReleaser;
-  private readonly events: EventRepository;
+  private readonly events: EventLookup;
   private readonly gate: InventoryGate;
   private readonly cache: ReadCache;
   private readonly clock: Clock;

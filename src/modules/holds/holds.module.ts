@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import type { ReadCache } from '../../platform/cache.js';
 import type { Clock } from '../../platform/clock.js';
 import type { InventoryGate } from '../../platform/ports/inventory-gate.js';
-import type { EventRepository } from '../events/event.repository.js';
+import type { EventLookup } from '../events/index.js';
 import { HoldInventory } from './hold-inventory.js';
 import { HoldReleaser } from './hold-releaser.js';
 import { HoldSales } from './hold-sales.js';
@@ -23,7 +23,7 @@ export interface HoldsModule {
 /** The holds module: its repositories stay inside; other modules get these three. */
 export function createHoldsModule(input: {
   db: Kysely<DB>;
-  events: EventRepository;
+  events: EventLookup;
   gate: InventoryGate;
   cache: ReadCache;
   clock: Clock;

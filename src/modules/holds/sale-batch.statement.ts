@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import type { AuditContext } from '../audit/index.js';
 
 /** A paid booking's confirmation as the sale statement takes it (migration 010, `confirm_batch`). */

@@ -1,6 +1,10 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { DB, EmailDeliveriesTable, NotificationsTable } from '../../infra/postgres/schema.js';
-import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
+import type {
+  DB,
+  EmailDeliveriesTable,
+  NotificationsTable,
+} from '../../platform/database/schema.js';
+import { newestFirstPage } from '../../platform/database/keyset-page.js';
 
 export type NotificationRow = Selectable<NotificationsTable>;
 export type EmailRow = Selectable<EmailDeliveriesTable>;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import { BackgroundLoop } from '../../platform/background-loop.js';
 import type { Clock } from '../../platform/clock.js';
 import type { DependencyCheck } from '../../platform/health.js';

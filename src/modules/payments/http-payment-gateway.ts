@@ -57,17 +57,17 @@ export class HttpPaymentGateway implements PaymentGateway {
     throw new PaymentUnavailableError(`provider answered ${response.status}`, 'provider_error');
   }
 
-  async findCharge(idempotencyKey: string, signal?: AbortSignal): Promise<ChargeRecord | null> {
+  async settleCharge(idempotencyKey: string, signal?: AbortSignal): Promise<ChargeRecord | null> {
     const response = await this.send(
-      'GET',
-      `/charges/${encodeURIComponent(idempotencyKey)}`,
-      undefined,
+      'POST',
+      `/charges/${encodeURIComponent(idempotencyKey)}/settle`,
+      {},
       signal,
     );
-    if (response.status === 404) return null;
     if (!response.ok)
       throw new PaymentUnavailableError(`provider answered ${response.status}`, 'provider_error');
-    return (await response.json()) as ChargeRecord;
+    const body = (await response.json()) as ChargeRecord | { status: 'voided' };
+    return body.status === 'voided' ? null : (body as ChargeRecord);
   }
 
   private async send(

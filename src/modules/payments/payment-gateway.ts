@@ -40,6 +40,12 @@ export class PaymentUnavailableError extends Error {
 export interface PaymentGateway {
   charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult>;
   refund(request: RefundRequest, signal?: AbortSignal): Promise<{ refundId: string }>;
-  /** The charge made under this key, if any (to settle an unknown outcome). */
-  findCharge(idempotencyKey: string, signal?: AbortSignal): Promise<ChargeRecord | null>;
+  /**
+   * Settles an unknown outcome (the answer to a charge was lost): the charge made under this
+   * key, `pending` while the provider is still making it. When there is none, the provider
+   * voids the key, refusing every later charge under it, so `null` is final: a request that
+   * is still on its way (sent before a crash, a timeout, a lost connection) can no longer
+   * take money after the booking was failed as "nothing charged".
+   */
+  settleCharge(idempotencyKey: string, signal?: AbortSignal): Promise<ChargeRecord | null>;
 }

@@ -47,6 +47,8 @@ export class PaymentLedger {
   >();
   private readonly inFlight = new Map<string, Promise<ChargeResult>>();
   private readonly refunds = new Map<string, string>();
+  /** Keys settled as "never charged": a charge arriving under one later is refused. */
+  private readonly voided = new Set<string>();
 
   constructor(private readonly settings: LedgerSettings) {}
 
@@ -56,6 +58,10 @@ export class PaymentLedger {
     if (known?.answersWithError)
       throw new ProviderError('the provider charged but failed to answer');
     if (known) return known.result;
+    if (this.voided.has(request.idempotencyKey)) {
+      this.record('decline', `dc_${randomUUID()}`, request.idempotencyKey, request.amountCents);
+      return { outcome: 'declined', reason: 'idempotency_key_voided' };
+    }
     const running = this.inFlight.get(request.idempotencyKey);
     if (running) return running;
     const attempt = this.performCharge(request).finally(() =>
@@ -94,6 +100,14 @@ export class PaymentLedger {
       status: charge.refunded ? 'refunded' : 'succeeded',
       amountCents: charge.amountCents,
     };
+  }
+
+  /** findCharge, and when nothing was charged under the key, the key is voided for good. */
+  async settleCharge(idempotencyKey: string): Promise<ChargeRecord | null> {
+    const record = await this.findCharge(idempotencyKey);
+    // A declined charge is no charge either: findCharge answers null and the void keeps it so.
+    if (!record) this.voided.add(idempotencyKey);
+    return record;
   }
 
   private async performCharge(request: ChargeRequest): Promise<ChargeResult> {

@@ -51,6 +51,16 @@ export function buildPaymentSimulator(settings: LedgerSettings): {
     }
   });
 
+  // Settling a lost answer: the charge, or the key voided so nothing can be charged under it.
+  app.post<{ Params: { key: string } }>('/charges/:key/settle', async (request, reply) => {
+    try {
+      return (await ledger.settleCharge(request.params.key)) ?? { status: 'voided' };
+    } catch (error) {
+      const { status, body } = failed(error);
+      return reply.status(status).send(body);
+    }
+  });
+
   app.get('/ledger', async () => ({ entries: ledger.entries }));
   app.get('/health', async () => ({ status: 'ok' }));
   return { app, ledger };

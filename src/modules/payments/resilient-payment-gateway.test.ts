@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpPaymentGateway } from './http-payment-gateway.js';
@@ -43,9 +44,9 @@ class CountingGateway implements PaymentGateway {
     return this.inner.refund(request, signal);
   }
 
-  findCharge(idempotencyKey: string, signal?: AbortSignal) {
+  settleCharge(idempotencyKey: string, signal?: AbortSignal) {
     this.calls++;
-    return this.inner.findCharge(idempotencyKey, signal);
+    return this.inner.settleCharge(idempotencyKey, signal);
   }
 }
 
@@ -102,9 +103,9 @@ describe('ResilientPaymentGateway', () => {
     expect(Date.now() - started).toBeLessThan(250);
     expect(provider.calls).toBe(1);
     // The provider is still working on it; its charge lands later, and only once.
-    expect(await gateway.findCharge(slow.idempotencyKey)).toMatchObject({ status: 'pending' });
+    expect(await gateway.settleCharge(slow.idempotencyKey)).toMatchObject({ status: 'pending' });
     await sleep(300);
-    expect(await gateway.findCharge(slow.idempotencyKey)).toMatchObject({
+    expect(await gateway.settleCharge(slow.idempotencyKey)).toMatchObject({
       status: 'succeeded',
       amountCents: slow.amountCents,
     });
@@ -120,7 +121,7 @@ describe('ResilientPaymentGateway', () => {
     expect(error.reason).toBe('provider_error');
     expect(provider.calls).toBe(3);
     expect(entriesOf(ledger, request.idempotencyKey).map((e) => e.kind)).toEqual(['charge']);
-    const record = await gateway.findCharge(request.idempotencyKey);
+    const record = await gateway.settleCharge(request.idempotencyKey);
     expect(record).toMatchObject({ status: 'succeeded', amountCents: request.amountCents });
   });
 
@@ -145,7 +146,7 @@ describe('ResilientPaymentGateway', () => {
     expect(error.reason).toBe('provider_error');
     expect(provider.calls).toBe(3);
     expect(entriesOf(ledger, request.idempotencyKey)).toEqual([]);
-    expect(await gateway.findCharge(request.idempotencyKey)).toBeNull();
+    expect(await gateway.settleCharge(request.idempotencyKey)).toBeNull();
   });
 
   it('when failures reach the threshold, then the circuit opens and calls fail at once without reaching the provider', async () => {
@@ -174,7 +175,7 @@ describe('ResilientPaymentGateway', () => {
     const refused = await unavailable(gateway.charge(visa));
     expect(refused.reason).toBe('circuit_open');
     expect(Date.now() - started).toBeLessThan(50);
-    expect((await unavailable(gateway.findCharge(visa.idempotencyKey))).reason).toBe(
+    expect((await unavailable(gateway.settleCharge(visa.idempotencyKey))).reason).toBe(
       'circuit_open',
     );
     expect(provider.calls).toBe(callsBefore);
@@ -271,14 +272,14 @@ describe('HttpPaymentGateway against the payment simulator', () => {
 
     expect(result).toEqual({ outcome: 'declined', reason: 'card_declined' });
     expect((await ledgerOverHttp(request.idempotencyKey)).map((e) => e.kind)).toEqual(['decline']);
-    expect(await http.findCharge(request.idempotencyKey)).toBeNull();
+    expect(await http.settleCharge(request.idempotencyKey)).toBeNull();
   });
 
-  it('refunds a charge once, however often the refund is sent, and findCharge then says refunded', async () => {
+  it('refunds a charge once, however often the refund is sent, and settleCharge then says refunded', async () => {
     const request = chargeOf('tok_visa', 3_000);
     const charged = await http.charge(request);
     if (charged.outcome !== 'succeeded') throw new Error('charge failed');
-    expect(await http.findCharge(request.idempotencyKey)).toEqual({
+    expect(await http.settleCharge(request.idempotencyKey)).toEqual({
       chargeId: charged.chargeId,
       status: 'succeeded',
       amountCents: 3_000,
@@ -294,7 +295,7 @@ describe('HttpPaymentGateway against the payment simulator', () => {
 
     expect(first.refundId).toEqual(expect.any(String));
     expect(second).toEqual(first);
-    expect(await http.findCharge(request.idempotencyKey)).toEqual({
+    expect(await http.settleCharge(request.idempotencyKey)).toEqual({
       chargeId: charged.chargeId,
       status: 'refunded',
       amountCents: 3_000,
@@ -304,8 +305,21 @@ describe('HttpPaymentGateway against the payment simulator', () => {
     expect(entries[1]).toMatchObject({ chargeId: charged.chargeId, amountCents: 3_000 });
   });
 
-  it('answers null from findCharge for a key it never saw', async () => {
-    expect(await http.findCharge('never-charged')).toBeNull();
+  it('answers null from settleCharge for a key it never saw', async () => {
+    expect(await http.settleCharge(`never-charged-${randomUUID()}`)).toBeNull();
+  });
+
+  it('when a charge arrives after its key was settled as never charged, then it is refused and no money moves', async () => {
+    // The request a crashed or timed-out caller sent, reaching the provider after the saga
+    // concluded "nothing was charged" and failed the booking.
+    const late = chargeOf('tok_visa', 2_500);
+    expect(await http.settleCharge(late.idempotencyKey)).toBeNull();
+
+    const result = await http.charge(late);
+
+    expect(result).toEqual({ outcome: 'declined', reason: 'idempotency_key_voided' });
+    expect((await ledgerOverHttp(late.idempotencyKey)).map((e) => e.kind)).toEqual(['decline']);
+    expect(await http.settleCharge(late.idempotencyKey)).toBeNull();
   });
 
   it('reports provider errors as PaymentUnavailableError provider_error', async () => {
@@ -328,7 +342,7 @@ describe('HttpPaymentGateway against the payment simulator', () => {
     expect((await unavailable(gateway.charge(request))).reason).toBe('timeout');
 
     await sleep(350);
-    expect(await gateway.findCharge(request.idempotencyKey)).toMatchObject({
+    expect(await gateway.settleCharge(request.idempotencyKey)).toMatchObject({
       status: 'succeeded',
     });
     expect((await ledgerOverHttp(request.idempotencyKey)).map((e) => e.kind)).toEqual(['charge']);

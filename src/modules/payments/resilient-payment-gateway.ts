@@ -97,8 +97,8 @@ export class ResilientPaymentGateway implements PaymentGateway {
     return this.run((signal) => this.inner.refund(request, signal));
   }
 
-  findCharge(idempotencyKey: string) {
-    return this.run((signal) => this.inner.findCharge(idempotencyKey, signal));
+  settleCharge(idempotencyKey: string) {
+    return this.run((signal) => this.inner.settleCharge(idempotencyKey, signal));
   }
 
   private async run<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {

@@ -19,8 +19,8 @@ export class SimulatedPaymentGateway implements PaymentGateway {
     return this.call(() => this.ledger.refund(request));
   }
 
-  findCharge(idempotencyKey: string) {
-    return this.call(() => this.ledger.findCharge(idempotencyKey));
+  settleCharge(idempotencyKey: string) {
+    return this.call(() => this.ledger.settleCharge(idempotencyKey));
   }
 
   private async call<T>(work: () => Promise<T>): Promise<T> {

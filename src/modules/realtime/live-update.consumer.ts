@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../../platform/database/schema.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
 import { CoalescedReads } from './coalesced-reads.js';
 import type { LiveHub, LiveUpdate } from './live-hub.js';

@@ -1,7 +1,7 @@
 import { escapeLike } from '../../platform/like-pattern.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { changeWith, type AlsoInTransaction } from '../../infra/postgres/also-in-transaction.js';
-import type { DB, UserRole, UsersTable } from '../../infra/postgres/schema.js';
+import type { DB, UserRole, UsersTable } from '../../platform/database/schema.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -9,6 +9,15 @@ export interface UserPage {
   rows: UserRow[];
   hasMore: boolean;
 }
+
+/**
+ * What other modules (auth, admin) may do with user accounts: the users module owns the
+ * table and offers these queries; nobody else reads or writes it.
+ */
+export type UserAccounts = Pick<
+  UserRepository,
+  'findById' | 'findByEmail' | 'insert' | 'update' | 'list' | 'epochs'
+>;
 
 export class UserRepository {
   constructor(private readonly db: Kysely<DB>) {}

@@ -1,11 +1,16 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AlsoInTransaction } from '../../infra/postgres/also-in-transaction.js';
-import type { DB, VenuesTable } from '../../infra/postgres/schema.js';
+import type { DB, VenuesTable } from '../../platform/database/schema.js';
 import type { VenueLayoutView } from './venue.schemas.js';
 
 export type VenueRow = Selectable<VenuesTable>;
 
-export class VenueRepository {
+/** What other modules may ask of the venues table: one venue by id. */
+export interface VenueLookup {
+  findById(id: string): Promise<VenueRow | undefined>;
+}
+
+export class VenueRepository implements VenueLookup {
   constructor(private readonly db: Kysely<DB>) {}
 
   /** Stores the venue with its sections and rows in one transaction. */

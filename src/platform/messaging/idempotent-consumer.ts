@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../database/schema.js';
 import type { BusMessage } from '../ports/message-bus.js';
 
 /**

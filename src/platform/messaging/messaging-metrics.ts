@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
-import type { DB } from '../../infra/postgres/schema.js';
+import type { DB } from '../database/schema.js';
 import type { MessageBus } from '../ports/message-bus.js';
 import { withTimeout } from '../timeout.js';
 

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { Database } from '../../infra/postgres/database.js';
+import type { Database } from '../database/database.js';
 import type { MessageBus } from '../ports/message-bus.js';
 
 /** How long after raising the idle flag the relay looks at the outbox once more. */

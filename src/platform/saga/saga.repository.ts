@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { DB, SagaStatus, SagasTable } from '../../infra/postgres/schema.js';
-import { newestFirstPage } from '../../infra/postgres/keyset-page.js';
+import type { DB, SagaStatus, SagasTable } from '../database/schema.js';
+import { newestFirstPage } from '../database/keyset-page.js';
 
 export type SagaRow = Selectable<SagasTable>;
 

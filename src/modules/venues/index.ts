@@ -1,0 +1,3 @@
+// The venues module's public entry: other modules import from here, never from its files.
+export type { VenueLookup, VenueRow } from './venue.repository.js';
+export type { VenueService } from './venue.service.js';
