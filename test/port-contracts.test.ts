@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryPubSub } from '../src/infra/memory/memory-cache-store.js';
+import { MemoryPubSub, NoSharedCache } from '../src/infra/memory/memory-cache-store.js';
 import { MemoryInventoryGate } from '../src/infra/memory/memory-inventory-gate.js';
 import { MemorySessionDirectory } from '../src/infra/memory/memory-session-directory.js';
 import { MemoryTokenDenylist } from '../src/infra/memory/memory-token-denylist.js';
-import { RedisPubSub } from '../src/infra/redis/redis-cache-store.js';
+import { RedisCacheStore, RedisPubSub } from '../src/infra/redis/redis-cache-store.js';
 import { RedisInventoryGate } from '../src/infra/redis/redis-inventory-gate.js';
 import { RedisSessionDirectory } from '../src/infra/redis/redis-session-directory.js';
 import { RedisTokenDenylist } from '../src/infra/redis/redis-token-denylist.js';
-import type { PubSub } from '../src/platform/ports/cache-store.js';
+import type { CacheStore, PubSub } from '../src/platform/ports/cache-store.js';
 import type { InventoryGate } from '../src/platform/ports/inventory-gate.js';
 import type { SessionDirectory, SessionRecord } from '../src/platform/ports/session-directory.js';
 import type { TokenDenylist, TokenIdentity } from '../src/platform/ports/token-denylist.js';
@@ -20,7 +20,8 @@ import { sleep } from './support/kit.js';
 // Each port has an adapter for Redis (several instances share it) and one in process (the
 // embedded mode): both must answer alike, so one suite per port runs against both. The shared
 // Redis when the run has one, else a private one: both adapters always run. (The rate-limit
-// store's suite is in src/platform/rate-limit.test.ts.)
+// store's suite is in src/platform/rate-limit.test.ts, the message bus's in
+// message-bus-contract.test.ts, the mailer's in mailer-contract.test.ts.)
 let throwaway: ThrowawayRedis | undefined;
 let redisUrl: string;
 const clients: Redis[] = [];
@@ -239,5 +240,69 @@ describe.each<[string, () => { pubsub: PubSub; peer: PubSub }]>([
     await sleep(100);
     expect(got).toEqual([]);
     await pubsub.close();
+  });
+});
+
+// The shared cache may forget anything at any time (the embedded mode's twin remembers
+// nothing: one process, its in-process LRU is the whole cache), so what both must keep is
+// safety: never a value that was not set, never one across groups, never one after its
+// delete or its expiry. Only a storing adapter must also give back what it was given.
+describe.each<[string, () => CacheStore, { stores: boolean }]>([
+  ['memory', () => new NoSharedCache(), { stores: false }],
+  ['redis', () => new RedisCacheStore(redis()), { stores: true }],
+])('CacheStore contract (%s)', (_name, make, { stores }) => {
+  it('answers null for keys and group entries that were never set', async () => {
+    const cache = make();
+    expect(await cache.get(`nothing-${randomUUID()}`)).toBeNull();
+    expect(await cache.getInGroup(`group-${randomUUID()}`, 'page-1')).toBeNull();
+  });
+
+  it('gives back what was set, and nothing of one group under another', async () => {
+    const cache = make();
+    await cache.set('event:1', '{"id":1}', 60);
+    await cache.setInGroup('list:a', 'page-1', '["a"]', 60);
+    const stored = {
+      key: await cache.get('event:1'),
+      entry: await cache.getInGroup('list:a', 'page-1'),
+      otherGroup: await cache.getInGroup('list:b', 'page-1'),
+      otherEntry: await cache.getInGroup('list:a', 'page-2'),
+    };
+    expect(stored.otherGroup).toBeNull();
+    expect(stored.otherEntry).toBeNull();
+    if (stores) expect(stored).toMatchObject({ key: '{"id":1}', entry: '["a"]' });
+    else expect(stored).toMatchObject({ key: null, entry: null });
+  });
+
+  it('forgets deleted keys and whole groups at once, leaving the rest', async () => {
+    const cache = make();
+    await cache.set('event:1', 'one', 60);
+    await cache.set('event:2', 'two', 60);
+    await cache.setInGroup('list:a', 'page-1', 'p1', 60);
+    await cache.setInGroup('list:a', 'page-2', 'p2', 60);
+
+    await cache.delete(['event:1', 'list:a']);
+
+    expect(await cache.get('event:1')).toBeNull();
+    expect(await cache.getInGroup('list:a', 'page-1')).toBeNull();
+    expect(await cache.getInGroup('list:a', 'page-2')).toBeNull();
+    expect(await cache.get('event:2')).toBe(stores ? 'two' : null);
+    await cache.delete([`never-set-${randomUUID()}`]); // deleting nothing is no error
+  });
+
+  it('forgets an entry after its time to live, and a group a time to live after its first entry', async () => {
+    const cache = make();
+    await cache.set('short', 'value', 1);
+    await cache.setInGroup('list:short', 'page-1', 'p1', 1);
+    await sleep(600);
+    // A later entry does not extend the group: staleness stays bounded by the first one.
+    await cache.setInGroup('list:short', 'page-2', 'p2', 60);
+    await eventually(
+      async () =>
+        (await cache.get('short')) === null &&
+        (await cache.getInGroup('list:short', 'page-1')) === null &&
+        (await cache.getInGroup('list:short', 'page-2')) === null,
+      'the entries and the group to expire',
+      3_000,
+    );
   });
 });

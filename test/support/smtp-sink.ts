@@ -32,6 +32,19 @@ function decodeQuotedPrintable(body: string): string {
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
+/** Decodes RFC 2047 encoded words (`=?UTF-8?Q?...?=`, `=?UTF-8?B?...?=`) in a header. */
+function decodeHeader(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?') // whitespace between encoded words is not part of the text
+    .replace(
+      /=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g,
+      (_, _charset: string, kind: string, text: string) =>
+        kind.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64').toString('utf8')
+          : decodeQuotedPrintable(text.replace(/_/g, ' ')),
+    );
+}
+
 /** Enough MIME for nodemailer's single-part text messages (7bit, quoted-printable, base64). */
 export function parseMail(raw: string): { subject: string; text: string } {
   const split = raw.search(/\r?\n\r?\n/);
@@ -50,7 +63,10 @@ export function parseMail(raw: string): { subject: string; text: string } {
       : encoding === 'base64'
         ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
         : body;
-  return { subject: headers.get('subject') ?? '', text: text.replace(/\r\n/g, '\n').trim() };
+  return {
+    subject: decodeHeader(headers.get('subject') ?? ''),
+    text: text.replace(/\r\n/g, '\n').trim(),
+  };
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {
