@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, EnvSchema, loadConfig } from './config.js';
 
 const SECRET = 'a-test-secret-that-is-at-least-32-characters';
 const tempDir = () => mkdtempSync(join(tmpdir(), 'evently-config-'));
@@ -196,5 +196,26 @@ describe('RATE_LIMIT_*', () => {
     ['RATE_LIMIT_HOLD_MAX', 'many'],
   ])('refuses %s=%s and names it', (name, value) => {
     expect(configErrorOf(env({ [name]: value })).message).toContain(name);
+  });
+});
+
+describe('the settings and their documentation', () => {
+  const operations = readFileSync(join(__dirname, '../docs/operations.md'), 'utf8');
+  const variables = Object.entries(EnvSchema.properties) as Array<[string, { default?: unknown }]>;
+
+  it('docs/operations.md names every variable EnvSchema declares', () => {
+    const missing = variables.map(([name]) => name).filter((n) => !operations.includes(`\`${n}\``));
+    expect(missing).toEqual([]);
+  });
+
+  it("every default in the documentation's tables is the one EnvSchema applies", () => {
+    // Rows of the form | `NAME` | `default` | …: the documented default, where it is one value.
+    const documented = [...operations.matchAll(/^\| `([A-Z0-9_]+)`\s*\|\s*`([^`]*)`\s*\|/gm)];
+    expect(documented.length).toBeGreaterThan(20);
+    const declared = new Map(variables);
+    for (const [, name, text] of documented) {
+      expect(declared.has(name!), `${name} is documented but not declared`).toBe(true);
+      expect(String(declared.get(name!)?.default), name).toBe(text);
+    }
   });
 });

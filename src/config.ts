@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 /** Thrown when the environment cannot start Evently; the message names the variable. */
@@ -9,24 +9,36 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const Bool = Type.Union([Type.Literal('true'), Type.Literal('false')]);
-const Int = (min: number, max: number) => Type.Integer({ minimum: min, maximum: max });
+/** `true` or `false`, nothing else. */
+const Bool = (fallback?: boolean) =>
+  Type.Boolean(fallback === undefined ? {} : { default: fallback });
+const Int = (min: number, max: number, fallback?: number) =>
+  Type.Integer({
+    minimum: min,
+    maximum: max,
+    ...(fallback === undefined ? {} : { default: fallback }),
+  });
 
-// The environment as it may be given: every value a string, validated once at start.
-const EnvSchema = Type.Object({
+/**
+ * Every setting, declared once: its variable, what it accepts and its default (unset and empty
+ * take the default; no default and Optional: the feature is off). `Config` below is derived
+ * from it; docs/operations.md explains each one.
+ */
+export const EnvSchema = Type.Object({
   NODE_ENV: Type.Union(
     [Type.Literal('development'), Type.Literal('production'), Type.Literal('test')],
     { default: 'development' },
   ),
-  PORT: Int(0, 65535),
-  HOST: Type.String({ minLength: 1 }),
+  PORT: Int(0, 65535, 3_000),
+  HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
   ),
-  DATA_DIR: Type.String({ minLength: 1 }),
+  DATA_DIR: Type.String({ default: './data', minLength: 1 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
-  DATABASE_POOL_SIZE: Int(1, 500),
-  DATABASE_PREPARED_STATEMENTS: Bool,
+  DATABASE_POOL_SIZE: Int(1, 500, 20),
+  DATABASE_PREPARED_STATEMENTS: Bool(true),
   DATABASE_READ_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_CLUSTER_NODES: Type.Optional(
@@ -38,99 +50,51 @@ const EnvSchema = Type.Object({
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
   JWT_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  ACCESS_TOKEN_TTL_SECONDS: Int(10, 86400),
-  REFRESH_TOKEN_TTL_SECONDS: Int(60, 31536000),
-  BCRYPT_COST: Int(4, 15),
+  ACCESS_TOKEN_TTL_SECONDS: Int(10, 86400, 900),
+  REFRESH_TOKEN_TTL_SECONDS: Int(60, 31536000, 2_592_000),
+  BCRYPT_COST: Int(4, 15, 12),
   ADMIN_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 10 })),
-  HOLD_TTL_SECONDS: Int(10, 3600),
-  HOLD_ASYNC_COMMIT: Bool,
-  BOOKING_BATCH_MAX: Int(1, 1000),
-  BOOKING_LATENCY_BUDGET_MS: Int(0, 600_000),
-  CORS_ORIGINS: Type.String(),
-  BODY_LIMIT_BYTES: Int(1024, 10 * 1024 * 1024),
-  CACHE_TTL_SECONDS: Int(0, 3600),
-  LOCAL_CACHE_TTL_MS: Int(0, 60000),
-  PAYMENT_TIMEOUT_MS: Int(10, 120_000),
-  PAYMENT_BREAKER_RESET_MS: Int(10, 3_600_000),
-  PAYMENT_BREAKER_THRESHOLD: Int(1, 1000),
-  PAYMENT_SIM_SLOW_MS: Int(0, 600_000),
-  SAGA_LEASE_MS: Int(100, 3_600_000),
-  SAGA_RETRY_DELAY_MS: Int(10, 3_600_000),
-  SAGA_RECOVERY_INTERVAL_MS: Int(10, 3_600_000),
-  HOLD_SWEEP_INTERVAL_MS: Int(10, 3_600_000),
-  SEED_DEMO: Type.Optional(Bool),
-  TRUST_PROXY: Bool,
-  AMQP_QUORUM_QUEUES: Bool,
-  MESSAGE_MAX_ATTEMPTS: Int(1, 100),
-  MESSAGE_RETRY_BASE_MS: Int(10, 3_600_000),
-  OUTBOX_POLL_MS: Int(10, 3_600_000),
-  WS_HEARTBEAT_MS: Int(100, 3_600_000),
-  WS_MAX_BUFFERED_BYTES: Int(1024, 1_073_741_824),
-  SMTP_FROM: Type.String({ minLength: 3, maxLength: 300 }),
-  EMAIL_SWEEP_INTERVAL_MS: Int(10, 3_600_000),
-  RATE_LIMIT_ENABLED: Bool,
-  RATE_LIMIT_WINDOW_MS: Int(100, 86_400_000),
-  RATE_LIMIT_IP_MAX: Int(1, 1_000_000),
-  RATE_LIMIT_USER_MAX: Int(1, 1_000_000),
-  RATE_LIMIT_AUTH_MAX: Int(1, 1_000_000),
-  RATE_LIMIT_HOLD_MAX: Int(1, 1_000_000),
+  HOLD_TTL_SECONDS: Int(10, 3600, 300),
+  HOLD_ASYNC_COMMIT: Bool(false),
+  BOOKING_BATCH_MAX: Int(1, 1000, 64),
+  BOOKING_LATENCY_BUDGET_MS: Int(0, 600_000, 500),
+  CORS_ORIGINS: Type.String({ default: '' }),
+  BODY_LIMIT_BYTES: Int(1024, 10 * 1024 * 1024, 1_048_576),
+  CACHE_TTL_SECONDS: Int(0, 3600, 30),
+  LOCAL_CACHE_TTL_MS: Int(0, 60000, 1_000),
+  PAYMENT_TIMEOUT_MS: Int(10, 120_000, 5_000),
+  PAYMENT_BREAKER_RESET_MS: Int(10, 3_600_000, 60_000),
+  PAYMENT_BREAKER_THRESHOLD: Int(1, 1000, 5),
+  PAYMENT_SIM_SLOW_MS: Int(0, 600_000, 10_000),
+  SAGA_LEASE_MS: Int(100, 3_600_000, 30_000),
+  SAGA_RETRY_DELAY_MS: Int(10, 3_600_000, 2_000),
+  SAGA_RECOVERY_INTERVAL_MS: Int(10, 3_600_000, 2_000),
+  HOLD_SWEEP_INTERVAL_MS: Int(10, 3_600_000, 5_000),
+  SEED_DEMO: Type.Optional(Bool()),
+  TRUST_PROXY: Bool(false),
+  AMQP_QUORUM_QUEUES: Bool(false),
+  MESSAGE_MAX_ATTEMPTS: Int(1, 100, 5),
+  MESSAGE_RETRY_BASE_MS: Int(10, 3_600_000, 1_000),
+  OUTBOX_POLL_MS: Int(10, 3_600_000, 1_000),
+  WS_HEARTBEAT_MS: Int(100, 3_600_000, 25_000),
+  WS_MAX_BUFFERED_BYTES: Int(1024, 1_073_741_824, 1_048_576),
+  SMTP_FROM: Type.String({
+    default: 'Evently <no-reply@evently.local>',
+    minLength: 3,
+    maxLength: 300,
+  }),
+  EMAIL_SWEEP_INTERVAL_MS: Int(10, 3_600_000, 5_000),
+  RATE_LIMIT_ENABLED: Bool(true),
+  RATE_LIMIT_WINDOW_MS: Int(100, 86_400_000, 60_000),
+  RATE_LIMIT_IP_MAX: Int(1, 1_000_000, 600),
+  RATE_LIMIT_USER_MAX: Int(1, 1_000_000, 600),
+  RATE_LIMIT_AUTH_MAX: Int(1, 1_000_000, 20),
+  RATE_LIMIT_HOLD_MAX: Int(1, 1_000_000, 60),
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
-  OTEL_SERVICE_NAME: Type.String({ minLength: 1, maxLength: 200 }),
+  OTEL_SERVICE_NAME: Type.String({ default: 'evently', minLength: 1, maxLength: 200 }),
   NAMESPACE: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' })),
 });
-
-const DEFAULTS: Record<string, string> = {
-  NODE_ENV: 'development',
-  PORT: '3000',
-  HOST: '0.0.0.0',
-  LOG_LEVEL: 'info',
-  DATA_DIR: './data',
-  DATABASE_POOL_SIZE: '20',
-  DATABASE_PREPARED_STATEMENTS: 'true',
-  ACCESS_TOKEN_TTL_SECONDS: '900',
-  REFRESH_TOKEN_TTL_SECONDS: '2592000',
-  BCRYPT_COST: '12',
-  HOLD_TTL_SECONDS: '300',
-  HOLD_ASYNC_COMMIT: 'false',
-  BOOKING_BATCH_MAX: '64',
-  BOOKING_LATENCY_BUDGET_MS: '500',
-  CORS_ORIGINS: '',
-  BODY_LIMIT_BYTES: '1048576',
-  CACHE_TTL_SECONDS: '30',
-  LOCAL_CACHE_TTL_MS: '1000',
-  TRUST_PROXY: 'false',
-  PAYMENT_TIMEOUT_MS: '5000',
-  PAYMENT_BREAKER_RESET_MS: '60000',
-  PAYMENT_BREAKER_THRESHOLD: '5',
-  PAYMENT_SIM_SLOW_MS: '10000',
-  SAGA_LEASE_MS: '30000',
-  SAGA_RETRY_DELAY_MS: '2000',
-  SAGA_RECOVERY_INTERVAL_MS: '2000',
-  HOLD_SWEEP_INTERVAL_MS: '5000',
-  AMQP_QUORUM_QUEUES: 'false',
-  MESSAGE_MAX_ATTEMPTS: '5',
-  MESSAGE_RETRY_BASE_MS: '1000',
-  OUTBOX_POLL_MS: '1000',
-  WS_HEARTBEAT_MS: '25000',
-  WS_MAX_BUFFERED_BYTES: '1048576',
-  SMTP_FROM: 'Evently <no-reply@evently.local>',
-  EMAIL_SWEEP_INTERVAL_MS: '5000',
-  RATE_LIMIT_ENABLED: 'true',
-  RATE_LIMIT_WINDOW_MS: '60000',
-  RATE_LIMIT_IP_MAX: '600',
-  RATE_LIMIT_USER_MAX: '600',
-  RATE_LIMIT_AUTH_MAX: '20',
-  RATE_LIMIT_HOLD_MAX: '60',
-  OTEL_SERVICE_NAME: 'evently',
-};
-
-// Variables declared with Int(…): their text is turned into a number before validation.
-const INTEGER_KEYS = new Set(
-  Object.entries(EnvSchema.properties)
-    .filter(([, schema]) => (schema as { type?: unknown }).type === 'integer')
-    .map(([key]) => key),
-);
 
 type Env = Static<typeof EnvSchema>;
 
@@ -142,76 +106,8 @@ export type JwtKeys =
 export const hasSharedRedis = (config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>): boolean =>
   Boolean(config.redisUrl || config.redisClusterNodes);
 
-export interface Config {
-  env: Env['NODE_ENV'];
-  port: number;
-  host: string;
-  logLevel: Env['LOG_LEVEL'];
-  dataDir: string;
-  databaseUrl?: string;
-  databasePoolSize: number;
-  /** Parameterized queries as named prepared statements (off behind a pooler that cannot track them). */
-  databasePreparedStatements: boolean;
-  /** A replica for catalog and analytics reads; never for what decides a booking. */
-  databaseReadUrl?: string;
-  /**
-   * Keeps deployments that share a Redis or a RabbitMQ apart: prefixes every Redis key and
-   * every exchange and queue name. Unset: `evently:` keys and `evently.*` queues.
-   */
-  namespace?: string;
-  redisUrl?: string;
-  redisClusterNodes?: string[];
-  amqpUrl?: string;
-  smtpUrl?: string;
-  paymentsUrl?: string;
-  jwt: JwtKeys;
-  accessTokenTtlSeconds: number;
-  refreshTokenTtlSeconds: number;
-  bcryptCost: number;
-  admin?: { email: string; password: string };
-  holdTtlSeconds: number;
-  /** Holds commit without waiting for the WAL flush (see docs/booking.md). */
-  holdAsyncCommit: boolean;
-  /** The most hold or confirmation requests of one event sent in one statement. */
-  bookingBatchMax: number;
-  /** Booking work (holds, bookings) an instance admits must finish within this; 0: no limit. */
-  bookingLatencyBudgetMs: number;
-  corsOrigins: string[];
-  bodyLimitBytes: number;
-  cacheTtlSeconds: number;
-  localCacheTtlMs: number;
-  seedDemo: boolean;
-  trustProxy: boolean;
-  payments: {
-    timeoutMs: number;
-    breakerResetMs: number;
-    breakerThreshold: number;
-    simulatedSlowMs: number;
-  };
-  sagas: { leaseMs: number; retryDelayMs: number; recoveryIntervalMs: number };
-  holdSweepIntervalMs: number;
-  messaging: {
-    quorumQueues: boolean;
-    maxAttempts: number;
-    retryBaseMs: number;
-    outboxPollMs: number;
-    wsHeartbeatMs: number;
-    wsMaxBufferedBytes: number;
-    smtpFrom: string;
-    emailSweepMs: number;
-  };
-  /** Off for deployments behind a gateway that limits, and for load tests. */
-  rateLimit: {
-    enabled: boolean;
-    windowMs: number;
-    ipMax: number;
-    userMax: number;
-    authMax: number;
-    holdMax: number;
-  };
-  /** Tracing is exported over OTLP only when an endpoint is set. */
-  telemetry: { otlpEndpoint?: string; serviceName: string };
-}
+/** The settings as the program uses them: typed and grouped, derived from EnvSchema. */
+export type Config = ReturnType<typeof configFrom>;
 
 /**
  * Reads and validates the environment once. Unset and empty variables take their defaults;
@@ -219,11 +115,13 @@ export interface Config {
  */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(EnvSchema.properties)) {
+  for (const [key, schema] of Object.entries(EnvSchema.properties) as Array<[string, TSchema]>) {
     const given = source[key];
-    const value = given === undefined || given === '' ? DEFAULTS[key] : given;
-    if (value === undefined) continue;
-    raw[key] = INTEGER_KEYS.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+    if (given === undefined || given === '') {
+      if (schema.default !== undefined) raw[key] = schema.default;
+    } else {
+      raw[key] = fromText(schema, given);
+    }
   }
   const firstError = Value.Errors(EnvSchema, raw).First();
   if (firstError) {
@@ -231,7 +129,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${variable} ${firstError.message}`);
   }
   const env = raw as Env;
-  const dataDir = resolve(env.DATA_DIR);
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration: ADMIN_EMAIL and ADMIN_PASSWORD go together');
   }
@@ -239,6 +136,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // A replica of the embedded database cannot exist.
     throw new ConfigError('Invalid configuration: DATABASE_READ_URL needs DATABASE_URL');
   }
+  return configFrom(env);
+}
+
+function configFrom(env: Env) {
+  const dataDir = resolve(env.DATA_DIR);
   return {
     env: env.NODE_ENV,
     port: env.PORT,
@@ -247,8 +149,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,
-    databasePreparedStatements: env.DATABASE_PREPARED_STATEMENTS === 'true',
+    /** Parameterized queries as named prepared statements (off behind a pooler that cannot track them). */
+    databasePreparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+    /** A replica for catalog and analytics reads; never for what decides a booking. */
     databaseReadUrl: env.DATABASE_READ_URL,
+    /**
+     * Keeps deployments that share a Redis or a RabbitMQ apart: prefixes every Redis key and
+     * every exchange and queue name. Unset: `evently:` keys and `evently.*` queues.
+     */
     namespace: env.NAMESPACE,
     redisUrl: env.REDIS_URL,
     redisClusterNodes: env.REDIS_CLUSTER_NODES?.split(','),
@@ -264,8 +172,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD }
         : undefined,
     holdTtlSeconds: env.HOLD_TTL_SECONDS,
-    holdAsyncCommit: env.HOLD_ASYNC_COMMIT === 'true',
+    /** Holds commit without waiting for the WAL flush (see docs/booking.md). */
+    holdAsyncCommit: env.HOLD_ASYNC_COMMIT,
+    /** The most hold or confirmation requests of one event sent in one statement. */
     bookingBatchMax: env.BOOKING_BATCH_MAX,
+    /** Booking work (holds, bookings) an instance admits must finish within this; 0: no limit. */
     bookingLatencyBudgetMs: env.BOOKING_LATENCY_BUDGET_MS,
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((o) => o.trim())
@@ -274,8 +185,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     cacheTtlSeconds: env.CACHE_TTL_SECONDS,
     localCacheTtlMs: env.LOCAL_CACHE_TTL_MS,
     // The demo is for the embedded newcomer path; a real database is never seeded unasked.
-    seedDemo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !env.DATABASE_URL,
-    trustProxy: env.TRUST_PROXY === 'true',
+    seedDemo: env.SEED_DEMO ?? !env.DATABASE_URL,
+    trustProxy: env.TRUST_PROXY,
     payments: {
       timeoutMs: env.PAYMENT_TIMEOUT_MS,
       breakerResetMs: env.PAYMENT_BREAKER_RESET_MS,
@@ -289,7 +200,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     holdSweepIntervalMs: env.HOLD_SWEEP_INTERVAL_MS,
     messaging: {
-      quorumQueues: env.AMQP_QUORUM_QUEUES === 'true',
+      quorumQueues: env.AMQP_QUORUM_QUEUES,
       maxAttempts: env.MESSAGE_MAX_ATTEMPTS,
       retryBaseMs: env.MESSAGE_RETRY_BASE_MS,
       outboxPollMs: env.OUTBOX_POLL_MS,
@@ -298,19 +209,28 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       smtpFrom: env.SMTP_FROM,
       emailSweepMs: env.EMAIL_SWEEP_INTERVAL_MS,
     },
+    /** Off for deployments behind a gateway that limits, and for load tests. */
     rateLimit: {
-      enabled: env.RATE_LIMIT_ENABLED === 'true',
+      enabled: env.RATE_LIMIT_ENABLED,
       windowMs: env.RATE_LIMIT_WINDOW_MS,
       ipMax: env.RATE_LIMIT_IP_MAX,
       userMax: env.RATE_LIMIT_USER_MAX,
       authMax: env.RATE_LIMIT_AUTH_MAX,
       holdMax: env.RATE_LIMIT_HOLD_MAX,
     },
+    /** Tracing is exported over OTLP only when an endpoint is set. */
     telemetry: {
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
       serviceName: env.OTEL_SERVICE_NAME,
     },
   };
+}
+
+/** A variable's text as its schema's type: integers and booleans from their exact spelling. */
+function fromText(schema: TSchema, text: string): unknown {
+  if (schema.type === 'integer' && /^-?\d+$/.test(text.trim())) return Number(text);
+  if (schema.type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
 }
 
 function resolveJwtKeys(env: Env, dataDir: string): JwtKeys {

@@ -1,3 +1,4 @@
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 
 /**
@@ -5,13 +6,14 @@ import type { FastifyRequest } from 'fastify';
  * the route and handed to the service; sagas carry it in their payload so outcomes settled
  * later (by a worker, after a crash) still name the person and request that started them.
  */
-export interface AuditContext {
-  actorId: string | null;
+export const AuditContextSchema = Type.Object({
+  actorId: Type.Union([Type.String(), Type.Null()]),
   /** `user`, `organizer`, `admin`, or `system` when no person acted. */
-  actorRole: string | null;
-  ip: string | null;
-  requestId: string | null;
-}
+  actorRole: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  requestId: Type.Union([Type.String(), Type.Null()]),
+});
+export type AuditContext = Static<typeof AuditContextSchema>;
 
 /** Work nobody asked for in a request (sweepers, recovery of sagas older than this log). */
 export const SYSTEM_AUDIT_CONTEXT: AuditContext = {

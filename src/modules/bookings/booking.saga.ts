@@ -1,3 +1,4 @@
+import { Type, type Static } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/database/schema.js';
 import type { Clock } from '../../platform/clock.js';
@@ -7,8 +8,9 @@ import {
   type SagaRepository,
   type SagaRow,
 } from '../../platform/saga/saga.repository.js';
+import { sagaPayload } from '../../platform/saga/saga-payload.js';
 import { activeTraceContext, withSpan } from '../../platform/telemetry.js';
-import { SYSTEM_AUDIT_CONTEXT, type AuditContext, recordAudit } from '../audit/index.js';
+import { AuditContextSchema, SYSTEM_AUDIT_CONTEXT, recordAudit } from '../audit/index.js';
 import type { HoldInventory, HoldRow, HoldSales, ReleasedHold } from '../holds/index.js';
 import { soldBooking } from './sold-booking.js';
 import { PaymentUnavailableError, type PaymentGateway } from '../payments/index.js';
@@ -35,19 +37,29 @@ export function withStepSpan<T>(saga: SagaRow, work: () => Promise<T>): Promise<
 export type BookingFailure =
   'PAYMENT_DECLINED' | 'PAYMENT_UNAVAILABLE' | 'HOLD_EXPIRED' | 'SALES_CLOSED';
 
-export interface BookingSagaPayload {
-  holdId: string;
-  userId: string;
-  eventId: string;
-  token: string;
-  amountCents: number;
-  currency: string;
-  chargeId?: string;
-  refunded?: boolean;
-  failure?: BookingFailure;
+const BookingSagaPayloadSchema = Type.Object({
+  holdId: Type.String(),
+  userId: Type.String(),
+  eventId: Type.String(),
+  token: Type.String(),
+  amountCents: Type.Integer({ minimum: 0 }),
+  currency: Type.String(),
+  chargeId: Type.Optional(Type.String()),
+  refunded: Type.Optional(Type.Boolean()),
+  failure: Type.Optional(
+    Type.Union([
+      Type.Literal('PAYMENT_DECLINED'),
+      Type.Literal('PAYMENT_UNAVAILABLE'),
+      Type.Literal('HOLD_EXPIRED'),
+      Type.Literal('SALES_CLOSED'),
+    ]),
+  ),
   /** The request that asked for the booking; its outcomes are audited in its name. */
-  audit?: AuditContext;
-}
+  audit: Type.Optional(Type.Union([AuditContextSchema, Type.Null()])),
+});
+export type BookingSagaPayload = Static<typeof BookingSagaPayloadSchema>;
+/** Written by start_booking_batch (migrations/012) and by every step; read by every step. */
+export const bookingSagaPayload = sagaPayload(BookingSagaPayloadSchema);
 
 export interface SagaSettings {
   /** How long a driver owns a saga before another instance may take it over. */
@@ -103,7 +115,7 @@ export class BookingSaga {
     saga: SagaRow,
     effects: SagaEffects,
   ): Promise<{ saga: SagaRow; waiting?: boolean }> {
-    const payload = saga.payload as unknown as BookingSagaPayload;
+    const payload = bookingSagaPayload.read(saga);
     const bookingId = saga.booking_id!;
     switch (saga.step) {
       case 'charge':
@@ -140,7 +152,7 @@ export class BookingSaga {
       // this charge, never a second one.
       const charged = { ...payload, chargeId: result.chargeId };
       return {
-        saga: { ...saga, step: 'confirm', payload: charged as unknown as SagaRow['payload'] },
+        saga: { ...saga, step: 'confirm', payload: bookingSagaPayload.write(charged) },
       };
     } catch (error) {
       if (!(error instanceof PaymentUnavailableError)) throw error;
@@ -222,7 +234,7 @@ export class BookingSaga {
       chargeId: payload.chargeId!,
       amountCents: payload.amountCents,
       currency: payload.currency,
-      payload: payload as unknown as Record<string, unknown>,
+      payload: bookingSagaPayload.write(payload),
       audit: payload.audit ?? SYSTEM_AUDIT_CONTEXT,
       traceContext: activeTraceContext() ?? null,
     });
@@ -236,7 +248,7 @@ export class BookingSaga {
             ...saga,
             step: 'done',
             status: 'completed',
-            payload: payload as unknown as SagaRow['payload'],
+            payload: bookingSagaPayload.write(payload),
             locked_until: null,
             finished_at: now,
             updated_at: now,
@@ -359,7 +371,7 @@ export class BookingSaga {
     reason: string,
   ) {
     const now = this.clock.now();
-    const payload = saga.payload as unknown as BookingSagaPayload;
+    const payload = bookingSagaPayload.read(saga);
     const next = await this.db.transaction().execute(async (trx) => {
       await this.bookings.fail(trx, bookingId, failure, 0, now);
       await this.announceFailure(trx, bookingId, payload, failure);
@@ -425,7 +437,7 @@ export class BookingSaga {
     return this.sagas.update(saga, {
       step,
       status: saga.status === 'compensating' ? 'compensating' : status,
-      payload: payload as unknown as Record<string, unknown>,
+      payload: bookingSagaPayload.write(payload),
       lockedUntil: this.lease(this.clock.now()),
     });
   }
@@ -436,7 +448,7 @@ export class BookingSaga {
     return this.sagas.update(saga, {
       step,
       status: saga.status === 'compensating' ? 'compensating' : status,
-      payload: payload as unknown as Record<string, unknown>,
+      payload: bookingSagaPayload.write(payload),
       lastError: error,
       lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
     });

@@ -22,7 +22,11 @@ import type { BookingRepository, BookingRow, BookingWithDetails } from './bookin
 import type { SagaEffects, SagaSettings } from './booking.saga.js';
 import type { BookingView } from './booking.schemas.js';
 import { toBookingSummary, toBookingView } from './booking.view.js';
-import { CANCELLATION_SAGA, type CancellationPayload } from './cancellation.saga.js';
+import {
+  CANCELLATION_SAGA,
+  cancellationPayload,
+  type CancellationPayload,
+} from './cancellation.saga.js';
 import type { SagaDriver } from './saga-driver.js';
 import { SAGA_START } from './saga-dispatcher.js';
 
@@ -228,7 +232,7 @@ export class BookingService {
       type: CANCELLATION_SAGA,
       bookingId: booking.id,
       step: 'refund',
-      payload: payload as unknown as Record<string, unknown>,
+      payload: cancellationPayload.write(payload),
       // Owned by this request when it drives it now; otherwise left for a queue worker.
       lockedUntil: ownNow ? new Date(this.clock.now().getTime() + this.settings.leaseMs) : null,
     });

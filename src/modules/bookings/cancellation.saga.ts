@@ -1,9 +1,11 @@
+import { Type, type Static } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/database/schema.js';
 import type { Clock } from '../../platform/clock.js';
 import { writeOutbox } from '../../platform/outbox.js';
 import type { SagaRepository, SagaRow } from '../../platform/saga/saga.repository.js';
-import { SYSTEM_AUDIT_CONTEXT, type AuditContext, recordAudit } from '../audit/index.js';
+import { sagaPayload } from '../../platform/saga/saga-payload.js';
+import { AuditContextSchema, SYSTEM_AUDIT_CONTEXT, recordAudit } from '../audit/index.js';
 import type { HoldInventory } from '../holds/index.js';
 import type { PaymentGateway } from '../payments/index.js';
 import type { BookingMetrics } from './booking.metrics.js';
@@ -12,17 +14,19 @@ import { withStepSpan, type SagaEffects, type SagaSettings } from './booking.sag
 
 export const CANCELLATION_SAGA = 'cancellation';
 
-export interface CancellationPayload {
-  bookingId: string;
-  eventId: string;
-  userId: string;
-  chargeId: string | null;
-  amountCents: number;
-  reason: 'requested' | 'event_cancelled';
-  refunded?: boolean;
+const CancellationPayloadSchema = Type.Object({
+  bookingId: Type.String(),
+  eventId: Type.String(),
+  userId: Type.String(),
+  chargeId: Type.Union([Type.String(), Type.Null()]),
+  amountCents: Type.Integer({ minimum: 0 }),
+  reason: Type.Union([Type.Literal('requested'), Type.Literal('event_cancelled')]),
+  refunded: Type.Optional(Type.Boolean()),
   /** Who asked: the booking's holder, the event's organizer or an admin (or the event's cancel). */
-  audit?: AuditContext;
-}
+  audit: Type.Optional(Type.Union([AuditContextSchema, Type.Null()])),
+});
+export type CancellationPayload = Static<typeof CancellationPayloadSchema>;
+export const cancellationPayload = sagaPayload(CancellationPayloadSchema);
 
 /**
  * Cancelling a confirmed booking: refund → return the seats and void the tickets. The refund
@@ -43,7 +47,7 @@ export class CancellationSaga {
 
   async drive(start: SagaRow, effects: SagaEffects): Promise<SagaRow> {
     let saga = start;
-    const payload = saga.payload as unknown as CancellationPayload;
+    const payload = cancellationPayload.read(saga);
     if (saga.step === 'refund') {
       const refunding = saga;
       const next = await withStepSpan(refunding, async () => {
@@ -64,7 +68,7 @@ export class CancellationSaga {
         }
         const refunded = await this.sagas.update(refunding, {
           step: 'return_seats',
-          payload: { ...payload, refunded: true },
+          payload: cancellationPayload.write({ ...payload, refunded: true }),
           lockedUntil: new Date(this.clock.now().getTime() + this.settings.leaseMs),
         });
         return { saga: refunded, waiting: false };
