@@ -92,7 +92,7 @@ export function createAsyncModule(input: {
   const consumers = [
     notifications.consumer,
     liveUpdateConsumer({ db: database.db, hub }),
-    sagaWorkerConsumer(input.booking.bookings, database.db),
+    sagaWorkerConsumer(input.booking.sagaDriver, database.db),
     analyticsConsumer({
       analytics: new AnalyticsRepository(database.db),
       maxBatch: config.bookingBatchMax,

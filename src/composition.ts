@@ -262,7 +262,7 @@ export async function createDependencies(
   });
 
   const events = new EventService(eventRepository, venueRepository, cache, (eventId, audit) =>
-    booking.bookings.cancelEvent(eventId, audit),
+    booking.bookings.cancelEventBookings.cancelEvent(eventId, audit),
   );
   const messaging = createAsyncModule({
     config,

@@ -23,14 +23,26 @@ import { createHoldsModule, type HoldService } from '../holds/index.js';
 import { BookingMetrics } from './booking.metrics.js';
 import { BookingRepository } from './booking.repository.js';
 import { BookingSaga } from './booking.saga.js';
-import { BookingService } from './booking.service.js';
+import { BookHold } from './book-hold.use-case.js';
+import { BookingOutcome } from './booking-outcome.js';
+import { BookingQueries } from './booking-queries.js';
+import { CancelBooking } from './cancel-booking.use-case.js';
+import { CancelEventBookings } from './cancel-event-bookings.use-case.js';
 import { CancellationSaga } from './cancellation.saga.js';
 import { SagaDispatcher } from './saga-dispatcher.js';
 import { SagaDriver } from './saga-driver.js';
 
+/** The booking use cases, one per file. */
+export interface BookingUseCases {
+  book: BookHold;
+  cancel: CancelBooking;
+  cancelEventBookings: CancelEventBookings;
+  queries: BookingQueries;
+}
+
 export interface BookingModule {
   holds: HoldService;
-  bookings: BookingService;
+  bookings: BookingUseCases;
   sagaDriver: SagaDriver;
   sagaDispatcher: SagaDispatcher;
   sagas: SagaRepository;
@@ -123,22 +135,42 @@ export function createBookingModule(input: {
     logger,
   );
   const sagaDispatcher = new SagaDispatcher(db, sagas, clock, config.sagas.leaseMs);
-  const bookings = new BookingService(
-    db,
-    bookingRepository,
-    inventory,
-    input.events,
-    sagas,
-    sagaDriver,
-    clock,
+  const outcome = new BookingOutcome({
+    bookings: bookingRepository,
     metrics,
-    {
-      ...sagaSettings,
+    settings: {
       joinWaitMs: config.payments.timeoutMs * 2 + 1000,
       retryAfterSeconds: Math.max(1, Math.ceil(config.sagas.retryDelayMs / 1000)),
-      maxBatch: config.bookingBatchMax,
     },
-  );
+  });
+  const bookings: BookingUseCases = {
+    book: new BookHold({
+      db,
+      driver: sagaDriver,
+      outcome,
+      clock,
+      settings: { leaseMs: sagaSettings.leaseMs, maxBatch: config.bookingBatchMax },
+    }),
+    cancel: new CancelBooking({
+      db,
+      bookings: bookingRepository,
+      events: input.events,
+      sagas,
+      driver: sagaDriver,
+      outcome,
+      clock,
+      metrics,
+      settings: { leaseMs: sagaSettings.leaseMs },
+    }),
+    cancelEventBookings: new CancelEventBookings({
+      db,
+      bookings: bookingRepository,
+      inventory,
+      sagas,
+      clock,
+    }),
+    queries: new BookingQueries({ bookings: bookingRepository, events: input.events }),
+  };
 
   return {
     holds,

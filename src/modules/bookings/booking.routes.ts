@@ -14,7 +14,7 @@ import {
   CreateBookingBody,
   type BookingView,
 } from './booking.schemas.js';
-import type { BookingService } from './booking.service.js';
+import type { BookingUseCases } from './booking.module.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -24,7 +24,7 @@ const AcceptedBooking = Type.Object({
 });
 
 export function bookingRoutes(
-  bookings: BookingService,
+  bookings: BookingUseCases,
   idempotency: IdempotencyStore,
   guards: AuthGuards,
   admission: AdmissionControl,
@@ -84,8 +84,8 @@ export function bookingRoutes(
             async () => {
               const audit = auditContextOf(request);
               if (!async)
-                return { statusCode: 201, body: await bookings.book(actor, input, audit) };
-              const booking = await bookings.bookAsync(actor, input, audit);
+                return { statusCode: 201, body: await bookings.book.book(actor, input, audit) };
+              const booking = await bookings.book.bookAsync(actor, input, audit);
               return { statusCode: 202, body: { id: booking.id, status: booking.status } };
             },
           ),
@@ -114,7 +114,7 @@ export function bookingRoutes(
           response: { 200: pageOf(BookingSummarySchema), ...problems(400, 401) },
         },
       },
-      async (request) => bookings.listMine(principalOf(request), request.query),
+      async (request) => bookings.queries.listMine(principalOf(request), request.query),
     );
 
     app.get(
@@ -128,7 +128,7 @@ export function bookingRoutes(
           response: { 200: BookingSchema, ...problems(400, 401, 403, 404) },
         },
       },
-      async (request) => bookings.get(principalOf(request), request.params.id),
+      async (request) => bookings.queries.get(principalOf(request), request.params.id),
     );
 
     app.post(
@@ -143,7 +143,7 @@ export function bookingRoutes(
         },
       },
       async (request) =>
-        bookings.cancel(principalOf(request), request.params.id, auditContextOf(request)),
+        bookings.cancel.cancel(principalOf(request), request.params.id, auditContextOf(request)),
     );
   };
 }

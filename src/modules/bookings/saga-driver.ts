@@ -31,6 +31,20 @@ export class SagaDriver {
   ) {}
 
   /**
+   * A worker received the saga from the queue: claim it (unless someone else owns it) and
+   * drive it. `dispatchedUntil` is the lease the dispatcher took for it, handed over here.
+   */
+  async continueById(sagaId: string, dispatchedUntil?: Date): Promise<void> {
+    const saga = await this.sagas.claimById(
+      sagaId,
+      this.clock.now(),
+      this.settings.leaseMs,
+      dispatchedUntil,
+    );
+    if (saga) await this.drive(saga);
+  }
+
+  /**
    * One span per drive (`saga.<type>`); where the saga stood and where it stopped are events.
    * Pass `effects` to read what the drive did (the confirmed booking, for its answer).
    */

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/database/schema.js';
 import { markTaken } from '../../platform/messaging/idempotent-consumer.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
-import type { BookingService } from './booking.service.js';
+import type { SagaDriver } from './saga-driver.js';
 import { SAGA_CONTINUE, SAGA_START } from './saga-dispatcher.js';
 
 export const SAGA_WORKER_CONSUMER = 'saga-worker';
@@ -13,7 +13,7 @@ export const SAGA_WORKER_CONSUMER = 'saga-worker';
  * dispatcher). The database claim stays the guard, so duplicate messages or two workers
  * never drive one saga at once.
  */
-export function sagaWorkerConsumer(bookings: BookingService, db: Kysely<DB>): ConsumerSpec {
+export function sagaWorkerConsumer(driver: SagaDriver, db: Kysely<DB>): ConsumerSpec {
   return {
     name: SAGA_WORKER_CONSUMER,
     bindings: [SAGA_START, SAGA_CONTINUE],
@@ -23,7 +23,7 @@ export function sagaWorkerConsumer(bookings: BookingService, db: Kysely<DB>): Co
       // A copy already taken is skipped; if its worker died, the lease runs out and the
       // dispatcher sends a fresh message.
       if (!(await markTaken(db, SAGA_WORKER_CONSUMER, message))) return;
-      await bookings.continueSaga(
+      await driver.continueById(
         sagaId,
         typeof dispatchedUntil === 'string' ? new Date(dispatchedUntil) : undefined,
       );
