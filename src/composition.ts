@@ -17,7 +17,7 @@ import { AuditLogRepository } from './modules/audit/audit-log.repository.js';
 import { AuditLogService } from './modules/audit/audit-log.service.js';
 import { AnalyticsRepository } from './modules/analytics/analytics.repository.js';
 import { AnalyticsService } from './modules/analytics/analytics.service.js';
-import { AuthService } from './modules/auth/auth.service.js';
+import { createAuthModule, type AuthModule } from './modules/auth/auth.module.js';
 import { PasswordHasher } from './modules/auth/password-hasher.js';
 import { SessionRepository } from './modules/auth/session.repository.js';
 import { TokenIssuer } from './modules/auth/token-issuer.js';
@@ -61,7 +61,7 @@ export interface Dependencies {
   /** Every user's live sessions (Redis when configured). */
   sessions: SessionDirectory;
   services: {
-    auth: AuthService;
+    auth: AuthModule;
     userAdmin: UserAdminService;
     auditLog: AuditLogService;
     analytics: AnalyticsService;
@@ -219,16 +219,16 @@ export async function createDependencies(
   const hasher = new PasswordHasher(config.bcryptCost);
   const auditLog = new AuditLogRepository(database.db);
   const tokens = await TokenIssuer.create(config.jwt, config.accessTokenTtlSeconds);
-  const auth = new AuthService(
+  const auth = createAuthModule({
     users,
-    new SessionRepository(database.db),
+    sessions: new SessionRepository(database.db),
     hasher,
     tokens,
-    infra.denylist,
-    infra.sessions,
-    config.refreshTokenTtlSeconds,
+    denylist: infra.denylist,
+    directory: infra.sessions,
+    refreshTtlSeconds: config.refreshTokenTtlSeconds,
     auditLog,
-  );
+  });
   const venueRepository = new VenueRepository(database.db);
   const eventRepository = new EventRepository(database.db, readDb);
   const clock = options.clock ?? systemClock;
@@ -247,8 +247,8 @@ export async function createDependencies(
   await cache.start();
   // The denylist is a cache of PostgreSQL's revocations: fill it now, and again whenever
   // Redis comes back (it keeps nothing across a restart).
-  await auth.restoreDenylist();
-  infra.onReconnect(() => void auth.restoreDenylist().catch(() => undefined));
+  await auth.revocations.restoreDenylist();
+  infra.onReconnect(() => void auth.revocations.restoreDenylist().catch(() => undefined));
   const booking = createBookingModule({
     config,
     db: database.db,
@@ -286,7 +286,7 @@ export async function createDependencies(
     sessions: infra.sessions,
     booking,
     cache,
-    guards: createAuthGuards(auth),
+    guards: createAuthGuards(auth.authenticator),
     healthChecks: [
       {
         name: 'database',
@@ -304,7 +304,7 @@ export async function createDependencies(
     ],
     services: {
       auth,
-      userAdmin: new UserAdminService(users, auth, hasher),
+      userAdmin: new UserAdminService(users, auth.revocations, hasher),
       auditLog: new AuditLogService(auditLog),
       venues: new VenueService(venueRepository),
       events,

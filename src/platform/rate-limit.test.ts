@@ -40,7 +40,7 @@ async function newUser(t: TestApp, role: UserRole = 'user'): Promise<SignedIn> {
   const email = `limited-${randomUUID()}@example.test`;
   const password = 'correct horse battery';
   const noClient = { ip: null, userAgent: null };
-  const { user } = await auth.register(
+  const { user } = await auth.signIn.register(
     { email, password, name: 'Limited' },
     noClient,
     SYSTEM_AUDIT_CONTEXT,
@@ -48,7 +48,7 @@ async function newUser(t: TestApp, role: UserRole = 'user'): Promise<SignedIn> {
   if (role !== 'user') {
     await new UserRepository(t.deps.database.db).update(user.id, { role, bumpTokenEpoch: false });
   }
-  const { accessToken, refreshToken } = await auth.login(
+  const { accessToken, refreshToken } = await auth.signIn.login(
     { email, password },
     noClient,
     SYSTEM_AUDIT_CONTEXT,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Dependencies } from '../composition.js';
 import type { UserRole } from '../platform/database/schema.js';
 import { SYSTEM_AUDIT_CONTEXT } from '../modules/audit/audit-context.js';
-import type { Principal } from '../modules/auth/auth.service.js';
+import type { Principal } from '../platform/principal.js';
 import { UserRepository } from '../modules/users/user.repository.js';
 
 export interface DemoAccount {

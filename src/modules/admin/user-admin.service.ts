@@ -2,14 +2,14 @@ import type { UserRole } from '../../platform/database/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import { type AuditContext, recordAudit } from '../audit/index.js';
-import type { AuthService, Principal, PasswordHasher } from '../auth/index.js';
+import type { PasswordHasher, Principal, Revocations } from '../auth/index.js';
 import type { UserAccounts } from '../users/index.js';
 import { toAdminUserView, type AdminUserView } from '../users/index.js';
 
 export class UserAdminService {
   constructor(
     private readonly users: UserAccounts,
-    private readonly auth: AuthService,
+    private readonly revocations: Revocations,
     private readonly hasher: PasswordHasher,
   ) {}
 
@@ -78,8 +78,9 @@ export class UserAdminService {
       },
     );
     if (!updated) throw notFound('User');
-    if (updated.disabled && disabledChanged) await this.auth.revokeEverything(updated, 'disabled');
-    else if (roleChanged) await this.auth.revokeAccessTokens(updated);
+    if (updated.disabled && disabledChanged)
+      await this.revocations.revokeEverything(updated, 'disabled');
+    else if (roleChanged) await this.revocations.revokeAccessTokens(updated);
     return toAdminUserView(updated);
   }
 

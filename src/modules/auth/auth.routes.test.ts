@@ -213,7 +213,7 @@ describe('POST /api/v1/auth/logout', () => {
     await t.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: user.auth });
     // Without a real database the in-memory PGlite cannot be shared with a second instance.
     if (!t.testDb.url) {
-      await t.deps.services.auth.restoreDenylist();
+      await t.deps.services.auth.revocations.restoreDenylist();
       expect((await me(user.auth.authorization)).statusCode).toBe(401);
       return;
     }

@@ -14,14 +14,15 @@ import {
   SessionIdParams,
   SessionSchema,
 } from './auth.schemas.js';
-import type { AuthService, ClientInfo } from './auth.service.js';
+import type { AuthModule } from './auth.module.js';
+import type { ClientInfo } from './session-tokens.js';
 
 const clientOf = (request: FastifyRequest): ClientInfo => ({
   ip: request.ip ?? null,
   userAgent: request.headers['user-agent'] ?? null,
 });
 
-export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPluginAsyncTypebox {
+export function authRoutes(auth: AuthModule, guards: AuthGuards): FastifyPluginAsyncTypebox {
   return async (app) => {
     const tags = ['auth'];
 
@@ -38,7 +39,9 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
       async (request, reply) =>
         reply
           .status(201)
-          .send(await auth.register(request.body, clientOf(request), auditContextOf(request))),
+          .send(
+            await auth.signIn.register(request.body, clientOf(request), auditContextOf(request)),
+          ),
     );
 
     app.post(
@@ -51,7 +54,8 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
           response: { 200: AuthResponse, ...problems(400, 401) },
         },
       },
-      async (request) => auth.login(request.body, clientOf(request), auditContextOf(request)),
+      async (request) =>
+        auth.signIn.login(request.body, clientOf(request), auditContextOf(request)),
     );
 
     app.post(
@@ -64,7 +68,7 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
           response: { 200: AuthResponse, ...problems(400, 401) },
         },
       },
-      async (request) => auth.refresh(request.body.refreshToken, auditContextOf(request)),
+      async (request) => auth.refresh.refresh(request.body.refreshToken, auditContextOf(request)),
     );
 
     app.post(
@@ -79,7 +83,7 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
         },
       },
       async (request, reply) => {
-        await auth.logout(principalOf(request), auditContextOf(request));
+        await auth.signOut.logout(principalOf(request), auditContextOf(request));
         return reply.status(204).send();
       },
     );
@@ -95,7 +99,7 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
           response: { 200: UserSchema, ...problems(401) },
         },
       },
-      async (request) => auth.me(principalOf(request)),
+      async (request) => auth.account.me(principalOf(request)),
     );
 
     app.get(
@@ -110,7 +114,7 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
           response: { 200: pageOf(SessionSchema), ...problems(400, 401) },
         },
       },
-      async (request) => auth.listSessions(principalOf(request), request.query),
+      async (request) => auth.account.listSessions(principalOf(request), request.query),
     );
 
     app.delete(
@@ -131,7 +135,11 @@ export function authRoutes(auth: AuthService, guards: AuthGuards): FastifyPlugin
         },
       },
       async (request, reply) => {
-        await auth.endSession(principalOf(request), request.params.id, auditContextOf(request));
+        await auth.signOut.endSession(
+          principalOf(request),
+          request.params.id,
+          auditContextOf(request),
+        );
         return reply.status(204).send();
       },
     );
