@@ -157,12 +157,12 @@ export async function buildApp(
       await api.register(
         analyticsRoutes({
           analytics: services.analytics,
-          events: services.events,
+          events: services.events.ownership,
           readDb: deps.readDb,
           guards,
         }),
       );
-      registerLiveRoutes(api, services.events, messaging.hub);
+      registerLiveRoutes(api, services.events.queries, messaging.hub);
     },
     { prefix: API_PREFIX },
   );

@@ -22,7 +22,7 @@ import { PasswordHasher } from './modules/auth/password-hasher.js';
 import { SessionRepository } from './modules/auth/session.repository.js';
 import { TokenIssuer } from './modules/auth/token-issuer.js';
 import { EventRepository } from './modules/events/event.repository.js';
-import { EventService } from './modules/events/event.service.js';
+import { createEventsModule, type EventsModule } from './modules/events/events.module.js';
 import { UserRepository } from './modules/users/user.repository.js';
 import { VenueRepository } from './modules/venues/venue.repository.js';
 import { VenueService } from './modules/venues/venue.service.js';
@@ -66,7 +66,7 @@ export interface Dependencies {
     auditLog: AuditLogService;
     analytics: AnalyticsService;
     venues: VenueService;
-    events: EventService;
+    events: EventsModule;
   };
   /** Catalog and analytics reads: the replica (DATABASE_READ_URL) or the primary. */
   readDb: Kysely<DB>;
@@ -261,9 +261,13 @@ export async function createDependencies(
     paymentProvider: paymentProviderFor(config, options.paymentGateway),
   });
 
-  const events = new EventService(eventRepository, venueRepository, cache, (eventId, audit) =>
-    booking.bookings.cancelEventBookings.cancelEvent(eventId, audit),
-  );
+  const events = createEventsModule({
+    events: eventRepository,
+    venues: venueRepository,
+    cache,
+    onCancelled: (eventId, audit) =>
+      booking.bookings.cancelEventBookings.cancelEvent(eventId, audit),
+  });
   const messaging = createAsyncModule({
     config,
     database,
@@ -308,7 +312,7 @@ export async function createDependencies(
       auditLog: new AuditLogService(auditLog),
       venues: new VenueService(venueRepository),
       events,
-      analytics: new AnalyticsService(new AnalyticsRepository(readDb), events, clock),
+      analytics: new AnalyticsService(new AnalyticsRepository(readDb), events.ownership, clock),
     },
     readDb,
     start: (roles) => messaging.start(roles),

@@ -87,7 +87,7 @@ async function createDemoCatalog(deps: Dependencies, organizer: Principal): Prom
     return date.toISOString();
   };
   const drafts = [
-    await events.create(
+    await events.create.create(
       organizer,
       {
         name: 'The Midnight Orchestra',
@@ -103,7 +103,7 @@ async function createDemoCatalog(deps: Dependencies, organizer: Principal): Prom
       },
       SYSTEM_AUDIT_CONTEXT,
     ),
-    await events.create(
+    await events.create.create(
       organizer,
       {
         name: 'Harbour Open Air',
@@ -119,7 +119,7 @@ async function createDemoCatalog(deps: Dependencies, organizer: Principal): Prom
       },
       SYSTEM_AUDIT_CONTEXT,
     ),
-    await events.create(
+    await events.create.create(
       organizer,
       {
         name: 'New Year Gala',
@@ -136,5 +136,6 @@ async function createDemoCatalog(deps: Dependencies, organizer: Principal): Prom
       SYSTEM_AUDIT_CONTEXT,
     ),
   ];
-  for (const draft of drafts) await events.publish(organizer, draft.id, SYSTEM_AUDIT_CONTEXT);
+  for (const draft of drafts)
+    await events.publish.publish(organizer, draft.id, SYSTEM_AUDIT_CONTEXT);
 }

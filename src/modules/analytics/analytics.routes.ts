@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/database/schema.js';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
-import type { EventService } from '../events/index.js';
+import type { EventOwnership } from '../events/index.js';
 import {
   AnalyticsQuery,
   EventAnalytics,
@@ -22,7 +22,7 @@ const EventParams = Type.Object(
 
 export function analyticsRoutes(deps: {
   analytics: AnalyticsService;
-  events: EventService;
+  events: EventOwnership;
   /** Where exports read from: the replica when one is configured. */
   readDb: Kysely<DB>;
   guards: AuthGuards;

@@ -1,6 +1,6 @@
 import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../auth/index.js';
-import type { EventService } from '../events/index.js';
+import type { EventOwnership } from '../events/index.js';
 import type {
   AnalyticsRepository,
   AnalyticsScope,
@@ -32,7 +32,7 @@ const bucketCounters = (b: Counters) => ({
 export class AnalyticsService {
   constructor(
     private readonly analytics: AnalyticsRepository,
-    private readonly events: EventService,
+    private readonly events: EventOwnership,
     private readonly clock: { now(): Date },
   ) {}
 

@@ -13,7 +13,8 @@ import {
   UpdateEventBody,
 } from './event.schemas.js';
 import { EncodedAnswers } from '../../platform/encoded-answers.js';
-import type { EventService, JsonText } from './event.service.js';
+import type { JsonText } from './event-queries.js';
+import type { EventsModule } from './events.module.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -21,7 +22,7 @@ const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const sendJson = (reply: FastifyReply, json: JsonText | Buffer) =>
   reply.type('application/json; charset=utf-8').send(json);
 
-export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPluginAsyncTypebox {
+export function eventRoutes(events: EventsModule, guards: AuthGuards): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Seat maps are the large answers (about 100 bytes a seat): encoded once per version.
     const seatMaps = new EncodedAnswers();
@@ -43,7 +44,9 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
       async (request, reply) =>
         reply
           .status(201)
-          .send(await events.create(principalOf(request), request.body, auditContextOf(request))),
+          .send(
+            await events.create.create(principalOf(request), request.body, auditContextOf(request)),
+          ),
     );
 
     app.patch(
@@ -60,7 +63,7 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
         },
       },
       async (request) =>
-        events.update(
+        events.update.update(
           principalOf(request),
           request.params.id,
           request.body,
@@ -81,7 +84,7 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
         },
       },
       async (request) =>
-        events.publish(principalOf(request), request.params.id, auditContextOf(request)),
+        events.publish.publish(principalOf(request), request.params.id, auditContextOf(request)),
     );
 
     app.post(
@@ -97,7 +100,7 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
         },
       },
       async (request) =>
-        events.cancel(principalOf(request), request.params.id, auditContextOf(request)),
+        events.cancel.cancel(principalOf(request), request.params.id, auditContextOf(request)),
     );
 
     app.get(
@@ -112,7 +115,7 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
         },
       },
       async (request, reply) =>
-        sendJson(reply, await events.listJson(request.principal, request.query)),
+        sendJson(reply, await events.queries.listJson(request.principal, request.query)),
     );
 
     app.get(
@@ -127,7 +130,7 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
         },
       },
       async (request, reply) =>
-        sendJson(reply, await events.getJson(request.principal, request.params.id)),
+        sendJson(reply, await events.queries.getJson(request.principal, request.params.id)),
     );
 
     app.get(
@@ -146,7 +149,7 @@ export function eventRoutes(events: EventService, guards: AuthGuards): FastifyPl
           reply,
           seatMaps.bytesOf(
             request.params.id,
-            await events.seatMapJson(request.principal, request.params.id),
+            await events.queries.seatMapJson(request.principal, request.params.id),
           ),
         ),
     );

@@ -1,7 +1,7 @@
 import type {} from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/errors.js';
-import type { EventService, EventView, SeatMapView } from '../events/index.js';
+import type { EventQueries, EventView, SeatMapView } from '../events/index.js';
 import type { LiveHub } from './live-hub.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -10,7 +10,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * WS /api/v1/events/:id/live — a snapshot on connect, then `{type: "seats", changes}` and
  * `{type: "availability", available, held, sold}` as they happen.
  */
-export function registerLiveRoutes(app: FastifyInstance, events: EventService, hub: LiveHub): void {
+export function registerLiveRoutes(app: FastifyInstance, events: EventQueries, hub: LiveHub): void {
   app.get<{ Params: { id: string } }>(
     '/events/:id/live',
     { websocket: true, schema: { hide: true } },
