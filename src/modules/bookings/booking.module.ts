@@ -102,38 +102,38 @@ export function createBookingModule(input: {
   });
   const { holds, inventory } = holdsModule;
   const sagaSettings = { leaseMs: config.sagas.leaseMs, retryDelayMs: config.sagas.retryDelayMs };
-  const sagaDriver = new SagaDriver(
+  const sagaDriver = new SagaDriver({
     sagas,
-    new BookingSaga(
+    booking: new BookingSaga({
       db,
       sagas,
-      bookingRepository,
+      bookings: bookingRepository,
       inventory,
-      holdsModule.sales,
-      payments,
+      sales: holdsModule.sales,
+      gateway: payments,
       clock,
       metrics,
-      sagaSettings,
-    ),
-    new CancellationSaga(
+      settings: sagaSettings,
+    }),
+    cancellation: new CancellationSaga({
       db,
       sagas,
-      bookingRepository,
+      bookings: bookingRepository,
       inventory,
-      payments,
+      gateway: payments,
       clock,
       metrics,
-      sagaSettings,
-    ),
-    async (effects) => {
+      settings: sagaSettings,
+    }),
+    afterEffects: async (effects) => {
       await holds.afterRelease(effects.released);
       for (const eventId of effects.eventIds)
         await input.cache.invalidate(EventCacheKeys.forEvent(eventId));
     },
     clock,
-    sagaSettings,
+    settings: sagaSettings,
     logger,
-  );
+  });
   const sagaDispatcher = new SagaDispatcher(db, sagas, clock, config.sagas.leaseMs);
   const outcome = new BookingOutcome({
     bookings: bookingRepository,

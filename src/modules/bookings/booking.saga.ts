@@ -87,15 +87,17 @@ export interface SagaEffects {
  */
 export class BookingSaga {
   constructor(
-    private readonly db: Kysely<DB>,
-    private readonly sagas: SagaRepository,
-    private readonly bookings: BookingRepository,
-    private readonly inventory: HoldInventory,
-    private readonly sales: HoldSales,
-    private readonly gateway: PaymentGateway,
-    private readonly clock: Clock,
-    private readonly metrics: BookingMetrics,
-    private readonly settings: SagaSettings,
+    private readonly deps: {
+      db: Kysely<DB>;
+      sagas: SagaRepository;
+      bookings: BookingRepository;
+      inventory: HoldInventory;
+      sales: HoldSales;
+      gateway: PaymentGateway;
+      clock: Clock;
+      metrics: BookingMetrics;
+      settings: SagaSettings;
+    },
   ) {}
 
   /** Runs steps until the saga ends or has to wait; returns the saga as persisted. */
@@ -135,7 +137,7 @@ export class BookingSaga {
 
   private async charge(saga: SagaRow, bookingId: string, payload: BookingSagaPayload) {
     try {
-      const result = await this.gateway.charge({
+      const result = await this.deps.gateway.charge({
         idempotencyKey: bookingId,
         amountCents: payload.amountCents,
         currency: payload.currency,
@@ -184,7 +186,7 @@ export class BookingSaga {
   private async settle(saga: SagaRow, bookingId: string, payload: BookingSagaPayload) {
     let record;
     try {
-      record = await this.gateway.settleCharge(bookingId);
+      record = await this.deps.gateway.settleCharge(bookingId);
     } catch (error) {
       return {
         saga: await this.later(saga, 'settle_charge', payload, errorText(error)),
@@ -224,8 +226,8 @@ export class BookingSaga {
     payload: BookingSagaPayload,
     effects: SagaEffects,
   ): Promise<{ saga: SagaRow }> {
-    const now = this.clock.now();
-    const answer = await this.sales.sell(payload.eventId, {
+    const now = this.deps.clock.now();
+    const answer = await this.deps.sales.sell(payload.eventId, {
       sagaId: saga.id,
       lockedUntil: saga.locked_until,
       bookingId,
@@ -242,7 +244,7 @@ export class BookingSaga {
     switch (answer.outcome) {
       case 'CONFIRMED': {
         effects.confirmed = soldBooking(answer.detail!);
-        this.metrics.sagaFinished(BOOKING_SAGA, 'confirmed', saga.created_at);
+        this.deps.metrics.sagaFinished(BOOKING_SAGA, 'confirmed', saga.created_at);
         return {
           saga: {
             ...saga,
@@ -264,12 +266,12 @@ export class BookingSaga {
       case 'CLOSED': {
         // Paid too late (the hold expired or was released), or the event was cancelled:
         // the seats are not this booking's. Give them back and refund.
-        const next = await this.db.transaction().execute(async (trx) => {
-          const hold = await this.inventory.lockActive(trx, payload.holdId);
+        const next = await this.deps.db.transaction().execute(async (trx) => {
+          const hold = await this.deps.inventory.lockActive(trx, payload.holdId);
           const status =
             answer.outcome === 'CLOSED'
               ? 'cancelled'
-              : await this.inventory.eventStatus(trx, payload.eventId);
+              : await this.deps.inventory.eventStatus(trx, payload.eventId);
           return this.paidTooLate(trx, saga, payload, hold, status, now, effects);
         });
         return { saga: next };
@@ -287,9 +289,9 @@ export class BookingSaga {
     now: Date,
     effects: SagaEffects,
   ): Promise<SagaRow> {
-    if (hold) effects.released.push(await this.inventory.release(trx, hold, 'expired', now));
+    if (hold) effects.released.push(await this.deps.inventory.release(trx, hold, 'expired', now));
     const failure: BookingFailure = eventStatus === 'published' ? 'HOLD_EXPIRED' : 'SALES_CLOSED';
-    return this.sagas.update(
+    return this.deps.sagas.update(
       saga,
       {
         step: 'refund',
@@ -305,7 +307,7 @@ export class BookingSaga {
     if (!payload.chargeId || payload.refunded)
       return { saga: await this.advance(saga, 'release', payload, 'compensating') };
     try {
-      await this.gateway.refund({
+      await this.deps.gateway.refund({
         idempotencyKey: `refund:${bookingId}`,
         chargeId: payload.chargeId,
         amountCents: payload.amountCents,
@@ -325,12 +327,13 @@ export class BookingSaga {
     payload: BookingSagaPayload,
     effects: SagaEffects,
   ) {
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     const failure = payload.failure ?? 'PAYMENT_UNAVAILABLE';
-    const next = await this.db.transaction().execute(async (trx) => {
-      const hold = await this.inventory.lockActive(trx, payload.holdId);
-      if (hold) effects.released.push(await this.inventory.release(trx, hold, 'released', now));
-      await this.bookings.fail(
+    const next = await this.deps.db.transaction().execute(async (trx) => {
+      const hold = await this.deps.inventory.lockActive(trx, payload.holdId);
+      if (hold)
+        effects.released.push(await this.deps.inventory.release(trx, hold, 'released', now));
+      await this.deps.bookings.fail(
         trx,
         bookingId,
         failure,
@@ -352,14 +355,14 @@ export class BookingSaga {
           },
         });
       }
-      return this.sagas.update(
+      return this.deps.sagas.update(
         saga,
         { step: 'done', status: 'compensated', lockedUntil: null, finishedAt: now },
         trx,
       );
     });
     effects.eventIds.add(payload.eventId);
-    this.metrics.sagaFinished(BOOKING_SAGA, 'compensated', saga.created_at);
+    this.deps.metrics.sagaFinished(BOOKING_SAGA, 'compensated', saga.created_at);
     return { saga: next };
   }
 
@@ -370,12 +373,12 @@ export class BookingSaga {
     failure: BookingFailure,
     reason: string,
   ) {
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     const payload = bookingSagaPayload.read(saga);
-    const next = await this.db.transaction().execute(async (trx) => {
-      await this.bookings.fail(trx, bookingId, failure, 0, now);
+    const next = await this.deps.db.transaction().execute(async (trx) => {
+      await this.deps.bookings.fail(trx, bookingId, failure, 0, now);
       await this.announceFailure(trx, bookingId, payload, failure);
-      return this.sagas.update(
+      return this.deps.sagas.update(
         saga,
         {
           step: 'done',
@@ -388,7 +391,7 @@ export class BookingSaga {
         trx,
       );
     });
-    this.metrics.sagaFinished(BOOKING_SAGA, failure.toLowerCase(), saga.created_at);
+    this.deps.metrics.sagaFinished(BOOKING_SAGA, failure.toLowerCase(), saga.created_at);
     return next;
   }
 
@@ -434,28 +437,28 @@ export class BookingSaga {
     payload: BookingSagaPayload,
     status: 'running' | 'compensating' = 'running',
   ) {
-    return this.sagas.update(saga, {
+    return this.deps.sagas.update(saga, {
       step,
       status: saga.status === 'compensating' ? 'compensating' : status,
       payload: bookingSagaPayload.write(payload),
-      lockedUntil: this.lease(this.clock.now()),
+      lockedUntil: this.lease(this.deps.clock.now()),
     });
   }
 
   /** Persists the step and hands the saga to the recovery loop after a delay. */
   private later(saga: SagaRow, step: string, payload: BookingSagaPayload, error: string) {
     const status = step === 'settle_charge' ? 'running' : 'compensating';
-    return this.sagas.update(saga, {
+    return this.deps.sagas.update(saga, {
       step,
       status: saga.status === 'compensating' ? 'compensating' : status,
       payload: bookingSagaPayload.write(payload),
       lastError: error,
-      lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
+      lockedUntil: new Date(this.deps.clock.now().getTime() + this.deps.settings.retryDelayMs),
     });
   }
 
   private lease(now: Date): Date {
-    return new Date(now.getTime() + this.settings.leaseMs);
+    return new Date(now.getTime() + this.deps.settings.leaseMs);
   }
 }
 

@@ -35,14 +35,16 @@ export const cancellationPayload = sagaPayload(CancellationPayloadSchema);
  */
 export class CancellationSaga {
   constructor(
-    private readonly db: Kysely<DB>,
-    private readonly sagas: SagaRepository,
-    private readonly bookings: BookingRepository,
-    private readonly inventory: HoldInventory,
-    private readonly gateway: PaymentGateway,
-    private readonly clock: Clock,
-    private readonly metrics: BookingMetrics,
-    private readonly settings: SagaSettings,
+    private readonly deps: {
+      db: Kysely<DB>;
+      sagas: SagaRepository;
+      bookings: BookingRepository;
+      inventory: HoldInventory;
+      gateway: PaymentGateway;
+      clock: Clock;
+      metrics: BookingMetrics;
+      settings: SagaSettings;
+    },
   ) {}
 
   async drive(start: SagaRow, effects: SagaEffects): Promise<SagaRow> {
@@ -53,23 +55,25 @@ export class CancellationSaga {
       const next = await withStepSpan(refunding, async () => {
         if (payload.chargeId && !payload.refunded && payload.amountCents > 0) {
           try {
-            await this.gateway.refund({
+            await this.deps.gateway.refund({
               idempotencyKey: `refund:${payload.bookingId}`,
               chargeId: payload.chargeId,
               amountCents: payload.amountCents,
             });
           } catch (error) {
-            const waiting = await this.sagas.update(refunding, {
+            const waiting = await this.deps.sagas.update(refunding, {
               lastError: error instanceof Error ? error.message : String(error),
-              lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
+              lockedUntil: new Date(
+                this.deps.clock.now().getTime() + this.deps.settings.retryDelayMs,
+              ),
             });
             return { saga: waiting, waiting: true };
           }
         }
-        const refunded = await this.sagas.update(refunding, {
+        const refunded = await this.deps.sagas.update(refunding, {
           step: 'return_seats',
           payload: cancellationPayload.write({ ...payload, refunded: true }),
-          lockedUntil: new Date(this.clock.now().getTime() + this.settings.leaseMs),
+          lockedUntil: new Date(this.deps.clock.now().getTime() + this.deps.settings.leaseMs),
         });
         return { saga: refunded, waiting: false };
       });
@@ -86,18 +90,18 @@ export class CancellationSaga {
     payload: CancellationPayload,
     effects: SagaEffects,
   ): Promise<SagaRow> {
-    const now = this.clock.now();
-    const done = await this.db.transaction().execute(async (trx) => {
-      const booking = await this.bookings.lockById(trx, payload.bookingId);
+    const now = this.deps.clock.now();
+    const done = await this.deps.db.transaction().execute(async (trx) => {
+      const booking = await this.deps.bookings.lockById(trx, payload.bookingId);
       if (booking?.status === 'confirmed') {
-        const seatIds = await this.inventory.returnSold(
+        const seatIds = await this.deps.inventory.returnSold(
           trx,
           booking.event_id,
           booking.id,
           booking.quantity,
         );
-        await this.bookings.cancelTickets(trx, booking.id);
-        await this.bookings.cancel(trx, booking.id, payload.amountCents, now);
+        await this.deps.bookings.cancelTickets(trx, booking.id);
+        await this.deps.bookings.cancel(trx, booking.id, payload.amountCents, now);
         await this.audit(trx, booking.id, booking.currency, payload);
         await writeOutbox(trx, [
           {
@@ -117,14 +121,14 @@ export class CancellationSaga {
           },
         ]);
       }
-      return this.sagas.update(
+      return this.deps.sagas.update(
         saga,
         { step: 'done', status: 'completed', lockedUntil: null, finishedAt: now },
         trx,
       );
     });
     effects.eventIds.add(payload.eventId);
-    this.metrics.sagaFinished(CANCELLATION_SAGA, 'cancelled', saga.created_at);
+    this.deps.metrics.sagaFinished(CANCELLATION_SAGA, 'cancelled', saga.created_at);
     return done;
   }
 

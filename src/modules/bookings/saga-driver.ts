@@ -21,13 +21,15 @@ import { CANCELLATION_SAGA, type CancellationSaga } from './cancellation.saga.js
  */
 export class SagaDriver {
   constructor(
-    private readonly sagas: SagaRepository,
-    private readonly booking: BookingSaga,
-    private readonly cancellation: CancellationSaga,
-    private readonly afterEffects: (effects: SagaEffects) => Promise<void>,
-    private readonly clock: Clock,
-    private readonly settings: SagaSettings,
-    private readonly logger: Logger,
+    private readonly deps: {
+      sagas: SagaRepository;
+      booking: BookingSaga;
+      cancellation: CancellationSaga;
+      afterEffects: (effects: SagaEffects) => Promise<void>;
+      clock: Clock;
+      settings: SagaSettings;
+      logger: Logger;
+    },
   ) {}
 
   /**
@@ -35,10 +37,10 @@ export class SagaDriver {
    * drive it. `dispatchedUntil` is the lease the dispatcher took for it, handed over here.
    */
   async continueById(sagaId: string, dispatchedUntil?: Date): Promise<void> {
-    const saga = await this.sagas.claimById(
+    const saga = await this.deps.sagas.claimById(
       sagaId,
-      this.clock.now(),
-      this.settings.leaseMs,
+      this.deps.clock.now(),
+      this.deps.settings.leaseMs,
       dispatchedUntil,
     );
     if (saga) await this.drive(saga);
@@ -67,30 +69,32 @@ export class SagaDriver {
 
   private async driveSteps(saga: SagaRow, effects: SagaEffects): Promise<SagaRow> {
     try {
-      if (saga.type === BOOKING_SAGA) return await this.booking.drive(saga, effects);
-      if (saga.type === CANCELLATION_SAGA) return await this.cancellation.drive(saga, effects);
+      if (saga.type === BOOKING_SAGA) return await this.deps.booking.drive(saga, effects);
+      if (saga.type === CANCELLATION_SAGA) return await this.deps.cancellation.drive(saga, effects);
       throw new Error(`unknown saga type ${saga.type}`);
     } catch (error) {
       if (error instanceof SagaLeaseLost) {
         // Another driver took the saga over (this one's step outlived its lease) or
         // finished it: it is theirs to drive; writing anything now could undo their work.
-        this.logger.warn({ sagaId: saga.id, step: saga.step }, 'saga lease lost; stopped');
-        return (await this.sagas.findById(saga.id).catch(() => undefined)) ?? saga;
+        this.deps.logger.warn({ sagaId: saga.id, step: saga.step }, 'saga lease lost; stopped');
+        return (await this.deps.sagas.findById(saga.id).catch(() => undefined)) ?? saga;
       }
-      this.logger.error(
+      this.deps.logger.error(
         { err: error, sagaId: saga.id, step: saga.step },
         'saga step failed; will retry',
       );
-      return this.sagas
+      return this.deps.sagas
         .update(saga, {
           lastError: error instanceof Error ? error.message : String(error),
-          lockedUntil: new Date(this.clock.now().getTime() + this.settings.retryDelayMs),
+          lockedUntil: new Date(this.deps.clock.now().getTime() + this.deps.settings.retryDelayMs),
         })
         .catch(() => saga);
     } finally {
-      await this.afterEffects(effects).catch((error: unknown) =>
-        this.logger.warn({ err: error }, 'saga after-effects failed'),
-      );
+      await this.deps
+        .afterEffects(effects)
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: error }, 'saga after-effects failed'),
+        );
     }
   }
 
@@ -100,7 +104,11 @@ export class SagaDriver {
    * same work done by hand, for tests and maintenance scripts.
    */
   async recoverDue(limit = 20): Promise<number> {
-    const due = await this.sagas.claimDue(this.clock.now(), this.settings.leaseMs, limit);
+    const due = await this.deps.sagas.claimDue(
+      this.deps.clock.now(),
+      this.deps.settings.leaseMs,
+      limit,
+    );
     for (const saga of due) await this.drive(saga);
     return due.length;
   }
