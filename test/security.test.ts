@@ -248,7 +248,7 @@ async function buildWorld(t: TestApp): Promise<World> {
 }
 
 type Other = 'otherUser' | 'otherOrganizer';
-const w0role = (who: Other): Role => (who === 'otherUser' ? 'user' : 'organizer');
+const otherRole = (who: Other): Role => (who === 'otherUser' ? 'user' : 'organizer');
 
 /**
  * What someone who is not the owner is answered (API.md: 403 FORBIDDEN, or 404 where revealing
@@ -475,6 +475,33 @@ describe('the route table', () => {
   });
 });
 
+describe('what the route schemas (and so /openapi.json) tell clients', () => {
+  const schemaOf = (key: string) =>
+    routes.find((r) => r.key === key)?.schema as
+      { security?: unknown; response?: Record<string, unknown> } | undefined;
+
+  it('every authenticated route declares the bearer token, no public route does', () => {
+    const declared = (key: string) => JSON.stringify(schemaOf(key)?.security ?? null);
+    const bearerAuth = JSON.stringify([{ bearerAuth: [] }]);
+    expect(authenticated.filter((key) => declared(key) !== bearerAuth)).toEqual([]);
+    expect(Object.keys(PUBLIC).filter((key) => declared(key) !== 'null')).toEqual([]);
+  });
+
+  it('every authenticated route documents the refusals this suite expects of it', () => {
+    const undocumented = authenticated.flatMap((key) => {
+      const access = ACCESS[key]!;
+      const statuses = new Set([401]);
+      if (ANYONE.some((role) => !rolesOf(access).includes(role))) statuses.add(403);
+      for (const c of access.owner ? NOT_THE_OWNER[access.owner] : []) {
+        if (rolesOf(access).includes(otherRole(c.who))) statuses.add(c.status);
+      }
+      const responses = schemaOf(key)?.response ?? {};
+      return [...statuses].filter((s) => !(String(s) in responses)).map((s) => `${key}: ${s}`);
+    });
+    expect(undocumented).toEqual([]);
+  });
+});
+
 describe.each(authenticated)('%s', (key) => {
   const access = ACCESS[key]!;
   const caller = allowedCaller(access);
@@ -501,7 +528,7 @@ describe.each(authenticated)('%s', (key) => {
 
   if (access.owner) {
     const owner = access.owner;
-    const cases = NOT_THE_OWNER[owner].filter((c) => rolesOf(access).includes(w0role(c.who)));
+    const cases = NOT_THE_OWNER[owner].filter((c) => rolesOf(access).includes(otherRole(c.who)));
     it.each(cases)(
       'answers $status to $who, who does not own the $target',
       async ({ who, target, status, code }) => {
