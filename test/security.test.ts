@@ -413,6 +413,21 @@ async function databaseState(t: TestApp): Promise<Record<string, string>> {
 
 const mutates = (key: string) => !key.startsWith('GET ');
 
+/**
+ * Waits until no saga is still working in the background (an event's cancellation refunds its
+ * bookings after the answer), so that a snapshot sees only what the request under test did.
+ */
+async function settled(t: TestApp): Promise<void> {
+  await eventually(async () => {
+    const busy = await t.deps.database.db
+      .selectFrom('sagas')
+      .select('id')
+      .where('status', 'in', ['running', 'compensating'])
+      .executeTakeFirst();
+    return busy === undefined;
+  }, 'the background sagas to finish');
+}
+
 /** Sends the request; for a write, also asserts the database is as it was before. */
 async function refused(
   key: string,
@@ -420,6 +435,7 @@ async function refused(
   status: number,
   code: string,
 ): Promise<LightMyRequestResponse> {
+  if (mutates(key)) await settled(t);
   const before = mutates(key) ? await databaseState(t) : undefined;
   const response = await t.inject(request);
   expectProblem(response, status, code);
@@ -564,6 +580,7 @@ describe.each(authenticated)('%s', (key) => {
     });
     expect(response.statusCode, response.body).toBeGreaterThanOrEqual(200);
     expect(response.statusCode, response.body).toBeLessThan(300);
+    await settled(t);
   });
 });
 
