@@ -203,6 +203,43 @@ describe(`dead letters over ${bus}`, () => {
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ code: 'NOT_FOUND' });
   });
+
+  it('a dead letter of a consumer that no longer exists is a 409, not lost: it stays for a later retry', async () => {
+    const db = t.deps.database.db;
+    const retired = `retired-${randomBytes(4).toString('hex')}`;
+    const letter = await db
+      .insertInto('dead_letters')
+      .values({
+        consumer: retired,
+        message_id: randomUUID(),
+        type: 'booking.confirmed',
+        payload: JSON.stringify({ bookingId: randomUUID() }),
+        error: 'boom',
+        attempts: 3,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+
+    for (let i = 0; i < 2; i++) {
+      const refused = await retry(admin, letter.id);
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json()).toMatchObject({ code: 'INVALID_STATE' });
+      expect(refused.json().detail).toContain(retired);
+    }
+    const after = await db
+      .selectFrom('dead_letters')
+      .selectAll()
+      .where('id', '=', letter.id)
+      .executeTakeFirstOrThrow();
+    expect(after.retried_at).toBeNull();
+    const audited = await db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('action', '=', 'admin.dead_letter_retried')
+      .where('target_id', '=', letter.id)
+      .execute();
+    expect(audited).toEqual([]);
+  });
 });
 
 describe(`retry back-off is per message over ${bus}`, () => {

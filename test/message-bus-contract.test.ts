@@ -8,6 +8,7 @@ import {
   type BusMessage,
   type DeadLetterSink,
   type MessageBus,
+  UnknownConsumerError,
 } from '../src/platform/ports/message-bus.js';
 import { eventually, sleep } from './support/kit.js';
 
@@ -142,5 +143,25 @@ describe.each(adapters)('MessageBus contract (%s)', (_name, make) => {
     await sleep(200);
     expect(attempts).toBe(5);
     expect(deadLetters).toHaveLength(1);
+  });
+
+  it('refuses to requeue for a consumer that has no queue, instead of dropping the message', async () => {
+    const { bus: b } = bus();
+    const nobody = `retired-${randomUUID().slice(0, 8)}`;
+    await expect(b.requeue(nobody, message(`contract.${randomUUID()}`))).rejects.toBeInstanceOf(
+      UnknownConsumerError,
+    );
+    // The bus still works after the refusal (the check's channel error stayed on its channel).
+    const type = `contract.${randomUUID()}`;
+    const got: string[] = [];
+    await b.consume({
+      name: `after-${randomUUID().slice(0, 8)}`,
+      bindings: [type],
+      handle: async (m) => void got.push(m.messageId),
+    });
+    const sent = message(type);
+    await b.publish([sent]);
+    await eventually(() => got.length === 1, 'a delivery after the refusal', 10_000);
+    expect(got).toEqual([sent.messageId]);
   });
 });

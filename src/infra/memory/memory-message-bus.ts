@@ -5,6 +5,7 @@ import type {
   MessageBus,
   RetryPolicy,
 } from '../../platform/ports/message-bus.js';
+import { UnknownConsumerError } from '../../platform/ports/message-bus.js';
 
 /**
  * The embedded mode's bus: same contract as RabbitMQ (at-least-once, growing retry delays,
@@ -38,7 +39,7 @@ export class MemoryMessageBus implements MessageBus {
 
   async requeue(consumer: string, message: BusMessage): Promise<void> {
     const spec = this.consumers.find((c) => c.name === consumer);
-    if (!spec) throw new Error(`no consumer ${consumer} in this process`);
+    if (!spec) throw new UnknownConsumerError(consumer);
     this.deliver(spec, message, 1, 0);
   }
 

@@ -12,6 +12,7 @@ import type {
   MessageBus,
   RetryPolicy,
 } from '../../platform/ports/message-bus.js';
+import { UnknownConsumerError } from '../../platform/ports/message-bus.js';
 
 export interface RabbitSettings {
   url: string;
@@ -105,6 +106,10 @@ export class RabbitMessageBus implements MessageBus {
   }
 
   async requeue(consumer: string, message: BusMessage): Promise<void> {
+    // Sent to a queue that does not exist, the broker would confirm and drop the message.
+    await this.queueDepth(consumer).catch((error: unknown) => {
+      throw isNotFound(error) ? new UnknownConsumerError(consumer) : error;
+    });
     const channel = await this.publishChannel();
     channel.sendToQueue(this.queueOf(consumer), Buffer.from(JSON.stringify(message.payload)), {
       persistent: true,
@@ -302,4 +307,9 @@ function safely(action: () => void): void {
   } catch {
     // redelivered later
   }
+}
+
+/** The broker's answer to checkQueue on a queue that does not exist (channel error 404). */
+function isNotFound(error: unknown): boolean {
+  return (error as { code?: number } | undefined)?.code === 404;
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/database/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import type { MessageBus } from '../../platform/ports/message-bus.js';
+import { UnknownConsumerError, type MessageBus } from '../../platform/ports/message-bus.js';
 import { recordAudit, type AuditContext } from '../audit/index.js';
 import type { DeadLetterRepository, DeadLetterRow } from './dead-letter.repository.js';
 
@@ -35,8 +35,9 @@ export class DeadLetterService {
         payload: letter.payload,
       });
     } catch (error) {
+      // Not requeued: the letter stays, free for another retry.
       await deadLetters.releaseClaim(letter.id);
-      throw error;
+      throw requeueRefused(letter.consumer, error);
     }
     // After the requeue (a broker call, outside any transaction): only a retry that happened
     // is recorded.
@@ -48,4 +49,20 @@ export class DeadLetterService {
     });
     return letter;
   }
+}
+
+function requeueRefused(consumer: string, error: unknown): AppError {
+  if (error instanceof UnknownConsumerError) {
+    return new AppError(
+      'INVALID_STATE',
+      `No worker consumes ${consumer} here; start the workers (or the consumer) and retry`,
+    );
+  }
+  return new AppError(
+    'SERVICE_UNAVAILABLE',
+    'The message broker did not take the message; retry shortly',
+    {
+      headers: { 'retry-after': '5' },
+    },
+  );
 }

@@ -35,7 +35,10 @@ export interface MessageBus {
   /** Resolves once the broker has confirmed every message. */
   publish(messages: BusMessage[]): Promise<void>;
   consume(spec: ConsumerSpec): Promise<void>;
-  /** Puts a message straight back on one consumer's queue (dead-letter retry). */
+  /**
+   * Puts a message straight back on one consumer's queue (dead-letter retry). Throws
+   * UnknownConsumerError when no such consumer has a queue, rather than dropping the message.
+   */
   requeue(consumer: string, message: BusMessage): Promise<void>;
   /**
    * Throws when the broker cannot be reached now (connecting first if the bus is between
@@ -57,3 +60,11 @@ export const defaultRetryPolicy = (baseMs: number, maxAttempts: number): RetryPo
   maxAttempts,
   delayMs: (attempt) => Math.min(baseMs * 2 ** (attempt - 1), 60_000),
 });
+
+/** A requeue named a consumer that has no queue (here: no process ever consumed under it). */
+export class UnknownConsumerError extends Error {
+  override name = 'UnknownConsumerError';
+  constructor(readonly consumer: string) {
+    super(`no consumer ${consumer}`);
+  }
+}
