@@ -300,17 +300,20 @@ async function main(): Promise<void> {
     const applies = 2000;
     for (let i = 0; i < applies; i++) {
       await db.transaction().execute((trx) =>
-        analytics.apply(trx, {
-          eventId: eventIds[i % eventIds.length]!,
-          shard: i % 8,
-          at: new Date(),
-          bookings: 1,
-          tickets: 2,
-          revenueCents: 5000,
-          cancellations: 0,
-          cancelledTickets: 0,
-          refundedCents: 0,
-        }),
+        analytics.apply(
+          {
+            eventId: eventIds[i % eventIds.length]!,
+            shard: i % 8,
+            at: new Date(),
+            bookings: 1,
+            tickets: 2,
+            revenueCents: 5000,
+            cancellations: 0,
+            cancelledTickets: 0,
+            refundedCents: 0,
+          },
+          trx,
+        ),
       );
     }
     const appliesPerSecond = Math.round(applies / ((performance.now() - started) / 1000));

@@ -352,7 +352,7 @@ describe('analytics roll-ups over ranges of whole and partial days', () => {
     await db()
       .transaction()
       .execute(async (trx) => {
-        for (const fact of facts) await repository.apply(trx, fact);
+        for (const fact of facts) await repository.apply(fact, trx);
       });
     const scope = { kind: 'organizer' as const, organizerId: organizer.id };
 

@@ -150,7 +150,7 @@ export class AnalyticsRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   /** Adds one fact to the three roll-ups, in the caller's transaction (tests, seeding). */
-  async apply(trx: Kysely<DB>, fact: AnalyticsFact): Promise<void> {
+  async apply(fact: AnalyticsFact, trx: Kysely<DB>): Promise<void> {
     await addFacts(
       sql``,
       sql`

@@ -20,7 +20,7 @@ export class BookingRepository {
     return executor.selectFrom('bookings').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  lockById(trx: Kysely<DB>, id: string): Promise<BookingRow | undefined> {
+  lockById(id: string, trx: Kysely<DB>): Promise<BookingRow | undefined> {
     return trx
       .selectFrom('bookings')
       .selectAll()
@@ -30,11 +30,11 @@ export class BookingRepository {
   }
 
   async fail(
-    trx: Kysely<DB>,
     id: string,
     failureCode: string,
     refundCents: number,
     now: Date,
+    trx: Kysely<DB>,
   ): Promise<void> {
     await trx
       .updateTable('bookings')
@@ -49,7 +49,7 @@ export class BookingRepository {
       .execute();
   }
 
-  async cancel(trx: Kysely<DB>, id: string, refundCents: number, now: Date): Promise<void> {
+  async cancel(id: string, refundCents: number, now: Date, trx: Kysely<DB>): Promise<void> {
     await trx
       .updateTable('bookings')
       .set({ status: 'cancelled', refund_cents: refundCents, cancelled_at: now, updated_at: now })
@@ -58,7 +58,7 @@ export class BookingRepository {
       .execute();
   }
 
-  async cancelTickets(trx: Kysely<DB>, bookingId: string): Promise<void> {
+  async cancelTickets(bookingId: string, trx: Kysely<DB>): Promise<void> {
     await trx
       .updateTable('tickets')
       .set({ status: 'cancelled' })
@@ -96,8 +96,8 @@ export class BookingRepository {
   }
 
   /** Confirmed bookings of an event (event cancellation). */
-  async confirmedOfEvent(trx: Kysely<DB>, eventId: string): Promise<BookingRow[]> {
-    return trx
+  async confirmedOfEvent(eventId: string, executor: Kysely<DB> = this.db): Promise<BookingRow[]> {
+    return executor
       .selectFrom('bookings')
       .selectAll()
       .where('event_id', '=', eventId)

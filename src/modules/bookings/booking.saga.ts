@@ -267,11 +267,11 @@ export class BookingSaga {
         // Paid too late (the hold expired or was released), or the event was cancelled:
         // the seats are not this booking's. Give them back and refund.
         const next = await this.deps.db.transaction().execute(async (trx) => {
-          const hold = await this.deps.inventory.lockActive(trx, payload.holdId);
+          const hold = await this.deps.inventory.lockActive(payload.holdId, trx);
           const status =
             answer.outcome === 'CLOSED'
               ? 'cancelled'
-              : await this.deps.inventory.eventStatus(trx, payload.eventId);
+              : await this.deps.inventory.eventStatus(payload.eventId, trx);
           return this.paidTooLate(trx, saga, payload, hold, status, now, effects);
         });
         return { saga: next };
@@ -289,7 +289,7 @@ export class BookingSaga {
     now: Date,
     effects: SagaEffects,
   ): Promise<SagaRow> {
-    if (hold) effects.released.push(await this.deps.inventory.release(trx, hold, 'expired', now));
+    if (hold) effects.released.push(await this.deps.inventory.release(hold, 'expired', now, trx));
     const failure: BookingFailure = eventStatus === 'published' ? 'HOLD_EXPIRED' : 'SALES_CLOSED';
     return this.deps.sagas.update(
       saga,
@@ -330,15 +330,15 @@ export class BookingSaga {
     const now = this.deps.clock.now();
     const failure = payload.failure ?? 'PAYMENT_UNAVAILABLE';
     const next = await this.deps.db.transaction().execute(async (trx) => {
-      const hold = await this.deps.inventory.lockActive(trx, payload.holdId);
+      const hold = await this.deps.inventory.lockActive(payload.holdId, trx);
       if (hold)
-        effects.released.push(await this.deps.inventory.release(trx, hold, 'released', now));
+        effects.released.push(await this.deps.inventory.release(hold, 'released', now, trx));
       await this.deps.bookings.fail(
-        trx,
         bookingId,
         failure,
         payload.refunded ? payload.amountCents : 0,
         now,
+        trx,
       );
       await this.announceFailure(trx, bookingId, payload, failure);
       if (payload.refunded && payload.chargeId) {
@@ -376,7 +376,7 @@ export class BookingSaga {
     const now = this.deps.clock.now();
     const payload = bookingSagaPayload.read(saga);
     const next = await this.deps.db.transaction().execute(async (trx) => {
-      await this.deps.bookings.fail(trx, bookingId, failure, 0, now);
+      await this.deps.bookings.fail(bookingId, failure, 0, now, trx);
       await this.announceFailure(trx, bookingId, payload, failure);
       return this.deps.sagas.update(
         saga,

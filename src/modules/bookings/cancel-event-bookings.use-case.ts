@@ -27,7 +27,7 @@ export class CancelEventBookings {
     const { deps } = this;
     const now = deps.clock.now();
     await deps.db.transaction().execute(async (trx) => {
-      const confirmed = await deps.bookings.confirmedOfEvent(trx, eventId);
+      const confirmed = await deps.bookings.confirmedOfEvent(eventId, trx);
       const queued: Array<{ sagaId: string; bookingId: string }> = [];
       for (const booking of confirmed) {
         const saga = await startCancellation(deps.sagas, trx, booking, {
@@ -38,7 +38,7 @@ export class CancelEventBookings {
         if (saga) queued.push({ sagaId: saga.id, bookingId: booking.id });
       }
       await queueSagas(trx, queued);
-      await deps.inventory.releaseAllOfEvent(trx, eventId, now);
+      await deps.inventory.releaseAllOfEvent(eventId, now, trx);
     });
   }
 }

@@ -92,16 +92,16 @@ export class CancellationSaga {
   ): Promise<SagaRow> {
     const now = this.deps.clock.now();
     const done = await this.deps.db.transaction().execute(async (trx) => {
-      const booking = await this.deps.bookings.lockById(trx, payload.bookingId);
+      const booking = await this.deps.bookings.lockById(payload.bookingId, trx);
       if (booking?.status === 'confirmed') {
         const seatIds = await this.deps.inventory.returnSold(
-          trx,
           booking.event_id,
           booking.id,
           booking.quantity,
+          trx,
         );
-        await this.deps.bookings.cancelTickets(trx, booking.id);
-        await this.deps.bookings.cancel(trx, booking.id, payload.amountCents, now);
+        await this.deps.bookings.cancelTickets(booking.id, trx);
+        await this.deps.bookings.cancel(booking.id, payload.amountCents, now, trx);
         await this.audit(trx, booking.id, booking.currency, payload);
         await writeOutbox(trx, [
           {

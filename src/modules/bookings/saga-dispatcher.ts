@@ -26,7 +26,7 @@ export class SagaDispatcher {
   /** Queues the sagas that are due; returns how many it queued. */
   async dispatchDue(limit = 50): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const due = await this.sagas.claimDueIn(trx, this.clock.now(), this.leaseMs, limit);
+      const due = await this.sagas.claimDueIn(this.clock.now(), this.leaseMs, limit, trx);
       await writeOutbox(
         trx,
         due.map((saga) => ({

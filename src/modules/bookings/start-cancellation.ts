@@ -22,21 +22,24 @@ export function startCancellation(
   booking: BookingRow,
   cancel: { reason: CancellationPayload['reason']; audit: AuditContext; lockedUntil: Date | null },
 ): Promise<SagaRow | undefined> {
-  return sagas.insert(executor, {
-    type: CANCELLATION_SAGA,
-    bookingId: booking.id,
-    step: 'refund',
-    payload: cancellationPayload.write({
+  return sagas.insert(
+    {
+      type: CANCELLATION_SAGA,
       bookingId: booking.id,
-      eventId: booking.event_id,
-      userId: booking.user_id,
-      chargeId: booking.payment_ref,
-      amountCents: booking.total_cents,
-      reason: cancel.reason,
-      audit: cancel.audit,
-    }),
-    lockedUntil: cancel.lockedUntil,
-  });
+      step: 'refund',
+      payload: cancellationPayload.write({
+        bookingId: booking.id,
+        eventId: booking.event_id,
+        userId: booking.user_id,
+        chargeId: booking.payment_ref,
+        amountCents: booking.total_cents,
+        reason: cancel.reason,
+        audit: cancel.audit,
+      }),
+      lockedUntil: cancel.lockedUntil,
+    },
+    executor,
+  );
 }
 
 /** Puts new, unowned sagas on the saga queue, in the transaction that created them. */

@@ -17,41 +17,41 @@ export class HoldInventory {
   ) {}
 
   /** The hold, locked for a state change; undefined when it is not active any more. */
-  lockActive(trx: Kysely<DB>, holdId: string): Promise<HoldRow | undefined> {
-    return this.holds.lockActive(trx, holdId);
+  lockActive(holdId: string, trx: Kysely<DB>): Promise<HoldRow | undefined> {
+    return this.holds.lockActive(holdId, trx);
   }
 
   /** Gives a locked hold's seats back and announces it; counters move at COMMIT. */
   release(
-    trx: Kysely<DB>,
     hold: HoldRow,
     status: 'released' | 'expired',
     now: Date,
+    trx: Kysely<DB>,
   ): Promise<ReleasedHold> {
-    return this.releaser.release(trx, hold, status, now);
+    return this.releaser.release(hold, status, now, trx);
   }
 
   /** Releases every active hold of an event (it is being cancelled). */
-  async releaseAllOfEvent(trx: Kysely<DB>, eventId: string, now: Date): Promise<ReleasedHold[]> {
+  async releaseAllOfEvent(eventId: string, now: Date, trx: Kysely<DB>): Promise<ReleasedHold[]> {
     const released: ReleasedHold[] = [];
-    for (const hold of await this.holds.lockActiveOfEvent(trx, eventId)) {
-      released.push(await this.releaser.release(trx, hold, 'released', now));
+    for (const hold of await this.holds.lockActiveOfEvent(eventId, trx)) {
+      released.push(await this.releaser.release(hold, 'released', now, trx));
     }
     return released;
   }
 
   /** The event's status, unlocked: enough to word a failure. */
-  eventStatus(trx: Kysely<DB>, eventId: string): Promise<string | undefined> {
-    return this.inventory.eventStatus(trx, eventId);
+  eventStatus(eventId: string, trx: Kysely<DB>): Promise<string | undefined> {
+    return this.inventory.eventStatus(eventId, trx);
   }
 
   /** sold → available for a cancelled booking's seats (and the event's counters). */
   returnSold(
-    trx: Kysely<DB>,
     eventId: string,
     bookingId: string,
     quantity: number,
+    trx: Kysely<DB>,
   ): Promise<string[]> {
-    return this.inventory.returnSold(trx, eventId, bookingId, quantity);
+    return this.inventory.returnSold(eventId, bookingId, quantity, trx);
   }
 }

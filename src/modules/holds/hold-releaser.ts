@@ -24,13 +24,13 @@ export class HoldReleaser {
    * only inside the commit.
    */
   async release(
-    trx: Kysely<DB>,
     hold: HoldRow,
     status: 'released' | 'expired',
     now: Date,
+    trx: Kysely<DB>,
   ): Promise<ReleasedHold> {
-    await this.holds.setStatus(trx, hold.id, status, now);
-    const seatIds = await this.inventory.returnHeldSeats(trx, hold.id);
+    await this.holds.setStatus(hold.id, status, now, trx);
+    const seatIds = await this.inventory.returnHeldSeats(hold.id, trx);
     const released = { holdId: hold.id, eventId: hold.event_id, seatIds, quantity: hold.quantity };
     await writeOutbox(trx, [
       {
@@ -45,18 +45,18 @@ export class HoldReleaser {
 
   /** Releases expired holds in scope; returns what was released. */
   async releaseExpired(
-    trx: Kysely<DB>,
     now: Date,
     scope: { eventId?: string; seatIds?: string[]; limit: number },
+    trx: Kysely<DB>,
   ): Promise<ReleasedHold[]> {
-    const expired = await this.holds.lockExpired(trx, now, scope);
+    const expired = await this.holds.lockExpired(now, scope, trx);
     // In (event, stock bucket) order, so the commit's counter updates lock the buckets in the
     // order every batch statement locks them: never a wait in a cycle (migration 013).
     expired.sort((a, b) =>
       a.event_id !== b.event_id ? (a.event_id < b.event_id ? -1 : 1) : a.bucket - b.bucket,
     );
     const released: ReleasedHold[] = [];
-    for (const hold of expired) released.push(await this.release(trx, hold, 'expired', now));
+    for (const hold of expired) released.push(await this.release(hold, 'expired', now, trx));
     return released;
   }
 }

@@ -8,12 +8,14 @@ export type HoldRow = Selectable<HoldsTable>;
 const ACTIVE = sql.lit('active' as const);
 
 export class HoldRepository {
-  findById(db: Kysely<DB>, id: string): Promise<HoldRow | undefined> {
-    return db.selectFrom('holds').selectAll().where('id', '=', id).executeTakeFirst();
+  constructor(private readonly db: Kysely<DB>) {}
+
+  findById(id: string, executor: Kysely<DB> = this.db): Promise<HoldRow | undefined> {
+    return executor.selectFrom('holds').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   /** Locks an active hold for a state change; undefined when it is not active any more. */
-  lockActive(trx: Kysely<DB>, holdId: string): Promise<HoldRow | undefined> {
+  lockActive(holdId: string, trx: Kysely<DB>): Promise<HoldRow | undefined> {
     return trx
       .selectFrom('holds')
       .selectAll()
@@ -24,7 +26,7 @@ export class HoldRepository {
   }
 
   /** Every active hold of an event, locked (event cancellation). */
-  lockActiveOfEvent(trx: Kysely<DB>, eventId: string): Promise<HoldRow[]> {
+  lockActiveOfEvent(eventId: string, trx: Kysely<DB>): Promise<HoldRow[]> {
     return trx
       .selectFrom('holds')
       .selectAll()
@@ -36,10 +38,10 @@ export class HoldRepository {
   }
 
   async setStatus(
-    trx: Kysely<DB>,
     holdId: string,
     status: 'released' | 'expired' | 'converted',
     now: Date,
+    trx: Kysely<DB>,
   ): Promise<void> {
     await trx
       .updateTable('holds')
@@ -54,9 +56,9 @@ export class HoldRepository {
    * on are skipped, so sweepers on many instances never release one hold twice.
    */
   async lockExpired(
-    trx: Kysely<DB>,
     now: Date,
     scope: { eventId?: string; seatIds?: string[]; limit: number },
+    trx: Kysely<DB>,
   ): Promise<HoldRow[]> {
     let query = trx
       .selectFrom('holds')
@@ -78,8 +80,8 @@ export class HoldRepository {
     return query.orderBy('expires_at').limit(scope.limit).forUpdate().skipLocked().execute();
   }
 
-  async activeCount(db: Kysely<DB>, now: Date): Promise<number> {
-    const row = await db
+  async activeCount(now: Date, executor: Kysely<DB> = this.db): Promise<number> {
+    const row = await executor
       .selectFrom('holds')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('status', '=', ACTIVE)

@@ -159,17 +159,17 @@ export class HoldService {
   /** The holder gives the hold up; its seats are available at once. */
   async release(actor: Principal, holdId: string, audit: AuditContext): Promise<void> {
     const released = await this.db.transaction().execute(async (trx) => {
-      const hold = await this.holds.findById(trx, holdId);
+      const hold = await this.holds.findById(holdId, trx);
       if (!hold || (hold.user_id !== actor.userId && actor.role !== 'admin'))
         throw notFound('Hold');
-      const locked = await this.holds.lockActive(trx, holdId);
+      const locked = await this.holds.lockActive(holdId, trx);
       if (!locked) {
         throw new AppError(
           'INVALID_STATE',
           `The hold is ${hold.status === 'active' ? 'changing' : hold.status}`,
         );
       }
-      const released = await this.releaser.release(trx, locked, 'released', this.clock.now());
+      const released = await this.releaser.release(locked, 'released', this.clock.now(), trx);
       await recordAudit(trx, {
         context: audit,
         action: 'hold.released',
@@ -186,13 +186,13 @@ export class HoldService {
   async releaseExpired(limit = 200): Promise<number> {
     const released = await this.db
       .transaction()
-      .execute((trx) => this.releaser.releaseExpired(trx, this.clock.now(), { limit }));
+      .execute((trx) => this.releaser.releaseExpired(this.clock.now(), { limit }, trx));
     await this.afterRelease(released);
     return released.length;
   }
 
   async activeHolds(): Promise<number> {
-    return this.holds.activeCount(this.db, this.clock.now());
+    return this.holds.activeCount(this.clock.now());
   }
 
   async afterRelease(released: ReleasedHold[]): Promise<void> {

@@ -30,8 +30,8 @@ export function createHoldsModule(input: {
   metrics: HoldMetrics;
   settings: HoldSettings;
 }): HoldsModule {
-  const repository = new HoldRepository();
-  const seats = new InventoryRepository();
+  const repository = new HoldRepository(input.db);
+  const seats = new InventoryRepository(input.db);
   const releaser = new HoldReleaser(repository, seats);
   return {
     holds: new HoldService({ ...input, holds: repository, releaser }),

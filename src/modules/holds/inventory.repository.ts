@@ -9,15 +9,17 @@ import type { DB } from '../../platform/database/schema.js';
  * (migrations 008 and 013).
  */
 export class InventoryRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
   /** The event's status, unlocked: enough to word a failure. */
-  async eventStatus(trx: Kysely<DB>, eventId: string): Promise<string | undefined> {
+  async eventStatus(eventId: string, trx: Kysely<DB>): Promise<string | undefined> {
     const { rows } = await sql<{ status: string }>`
       SELECT status FROM events WHERE id = ${eventId}`.execute(trx);
     return rows[0]?.status;
   }
 
   /** held → available for the seats of a hold that is being released or has expired. */
-  async returnHeldSeats(trx: Kysely<DB>, holdId: string): Promise<string[]> {
+  async returnHeldSeats(holdId: string, trx: Kysely<DB>): Promise<string[]> {
     const { rows } = await sql<{ id: string }>`
       UPDATE event_seats SET status = 'available', hold_id = NULL
       WHERE hold_id = ${holdId} RETURNING id`.execute(trx);
@@ -26,10 +28,10 @@ export class InventoryRepository {
 
   /** sold → available for a cancelled booking. */
   async returnSold(
-    trx: Kysely<DB>,
     eventId: string,
     bookingId: string,
     quantity: number,
+    trx: Kysely<DB>,
   ): Promise<string[]> {
     const { rows } = await sql<{ id: string }>`
       UPDATE event_seats SET status = 'available', booking_id = NULL

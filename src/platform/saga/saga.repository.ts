@@ -33,7 +33,6 @@ export class SagaRepository {
 
   /** Inserts a saga; undefined when the booking already has a live saga of that type. */
   async insert(
-    trx: Kysely<DB>,
     saga: {
       type: string;
       bookingId: string;
@@ -41,12 +40,13 @@ export class SagaRepository {
       payload: Record<string, unknown>;
       lockedUntil: Date | null;
     },
+    executor: Kysely<DB> = this.db,
   ): Promise<SagaRow | undefined> {
     const { rows } = await sql<SagaRow>`
       INSERT INTO sagas (type, booking_id, step, payload, locked_until)
       VALUES (${saga.type}, ${saga.bookingId}, ${saga.step}, ${JSON.stringify(saga.payload)}::jsonb, ${saga.lockedUntil})
       ON CONFLICT (booking_id, type) WHERE status IN ('running', 'compensating') DO NOTHING
-      RETURNING *`.execute(trx);
+      RETURNING *`.execute(executor);
     return rows[0];
   }
 
@@ -110,11 +110,11 @@ export class SagaRepository {
    * later). SKIP LOCKED lets many instances claim at once without taking the same saga.
    */
   async claimDue(now: Date, leaseMs: number, limit: number): Promise<SagaRow[]> {
-    return this.db.transaction().execute((trx) => this.claimDueIn(trx, now, leaseMs, limit));
+    return this.db.transaction().execute((trx) => this.claimDueIn(now, leaseMs, limit, trx));
   }
 
   /** `claimDue` inside the caller's transaction, so a dispatch message commits with the claim. */
-  async claimDueIn(trx: Kysely<DB>, now: Date, leaseMs: number, limit: number): Promise<SagaRow[]> {
+  async claimDueIn(now: Date, leaseMs: number, limit: number, trx: Kysely<DB>): Promise<SagaRow[]> {
     const due = await trx
       .selectFrom('sagas')
       .select('id')
