@@ -143,6 +143,15 @@ export async function createTestApp(
   };
 }
 
+/** A test app and an organizer signed in to it: what most API test files start from. */
+export async function createTestAppWithOrganizer(
+  overrides: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<{ t: TestApp; organizer: SignedIn }> {
+  const t = await createTestApp(overrides, options);
+  return { t, organizer: await t.signUp('organizer') };
+}
+
 /** Whether this run talks to real services (as CI's first pass does) or the embedded mode. */
 export const usingRealDatabase = Boolean(process.env.DATABASE_URL);
 export const usingRedis = Boolean(process.env.REDIS_URL);
