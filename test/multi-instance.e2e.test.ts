@@ -15,6 +15,7 @@ import {
   waitForOutput,
   type Running,
 } from './support/child-process.js';
+import { oneSectionVenue } from './support/fixtures.js';
 import { LiveClient, type SeatStatus } from './support/live-client.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startThrowawayRedis, type ThrowawayRedis } from './support/throwaway-redis.js';
@@ -238,21 +239,11 @@ async function seatEvent(): Promise<{ id: string; seatIds: string[] }> {
   const venue = await expectStatus(
     call(A.base, 'POST', '/api/v1/venues', {
       token: adminToken,
-      body: {
-        name: 'Multi Hall',
-        address: '2 Instance Road',
-        city: 'Clusterton',
-        timezone: 'Europe/Berlin',
-        sections: [
-          {
-            name: 'Floor',
-            rows: Array.from({ length: ROWS }, (_, i) => ({
-              label: String.fromCharCode(65 + i),
-              seats: SEATS_PER_ROW,
-            })),
-          },
-        ],
-      },
+      body: oneSectionVenue(
+        { name: 'Multi Hall', address: '2 Instance Road', city: 'Clusterton', section: 'Floor' },
+        ROWS,
+        SEATS_PER_ROW,
+      ),
     }),
     201,
   );

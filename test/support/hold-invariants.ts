@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { DB } from '../../src/platform/database/schema.js';
 import { createTestAppWithOrganizer, type SignedIn, type TestApp } from './test-app.js';
 import { api, type HoldBody } from './api.js';
-import { createEvent } from './fixtures.js';
+import { createEvent, oneSectionVenue } from './fixtures.js';
 
 /**
  * What "never oversell" means, read straight from the tables after a load test. The same
@@ -267,21 +267,11 @@ export async function createOneSectionEvent(
     method: 'POST',
     url: '/api/v1/venues',
     headers: organizer.auth,
-    payload: {
-      name: 'Concurrency Hall',
-      address: '1 Race Street',
-      city: 'Testville',
-      timezone: 'Europe/Berlin',
-      sections: [
-        {
-          name: 'Floor',
-          rows: Array.from({ length: rows }, (_, i) => ({
-            label: String.fromCharCode(65 + i),
-            seats: seatsPerRow,
-          })),
-        },
-      ],
-    },
+    payload: oneSectionVenue(
+      { name: 'Concurrency Hall', address: '1 Race Street', city: 'Testville', section: 'Floor' },
+      rows,
+      seatsPerRow,
+    ),
   });
   if (venue.statusCode !== 201) throw new Error(`venue: ${venue.body}`);
   const startsAt = new Date(Date.now() + 10 * 86_400_000);
