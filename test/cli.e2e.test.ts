@@ -1,9 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, freePort, ROOT } from './support/child-process.js';
+import {
+  ChildProcesses,
+  exitWithin,
+  freePort,
+  waitForOutput,
+  type Running,
+} from './support/child-process.js';
 
 const STARTUP_MS = 60_000;
 
@@ -19,58 +24,10 @@ function newcomerEnv(dataDir: string, port?: number): NodeJS.ProcessEnv {
   };
 }
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: ChildProcess[] = [];
-afterEach(() => {
-  // A failed test must not leave a server behind.
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-});
-
-function start(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let text = '';
-  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once('exit', (code, signal) => done({ code, signal })),
-  );
-  return { child, output: () => text, exited };
-}
-
-/** Resolves once `pattern` shows up in the output; fails early if the process dies. */
-async function waitForOutput(running: Running, pattern: RegExp, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void running.exited.then(() => (exited = true));
-  while (!pattern.test(running.output())) {
-    if (exited) throw new Error(`process exited before ${pattern}:\n${running.output()}`);
-    if (Date.now() > deadline) throw new Error(`no ${pattern} in time:\n${running.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return running.output();
-}
-
-async function exitWithin(running: Running, ms: number) {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((done) => {
-    timer = setTimeout(() => done('timeout'), ms);
-  });
-  const result = await Promise.race([running.exited, timeout]);
-  clearTimeout(timer);
-  return result;
-}
+// A failed test must not leave a server behind.
+const processes = new ChildProcesses();
+afterEach(() => processes.killAll());
+const start = (args: string[], env: NodeJS.ProcessEnv) => processes.start(args, env);
 
 interface Credential {
   role: string;

@@ -12,6 +12,7 @@ import {
   waitForOutput,
   type Running,
 } from './support/child-process.js';
+import { oneSectionVenue } from './support/fixtures.js';
 import { checkHoldInvariants, seededRandom } from './support/hold-invariants.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -246,6 +247,19 @@ async function startStack(
 }
 
 /**
+ * What every case starts from: a fresh DATA_DIR (and, against PostgreSQL, a fresh database)
+ * for afterEach to remove (answered as `dir`), and the payment simulator's address on a free port.
+ */
+async function freshCase(dataDirPrefix: string) {
+  const mode = process.env.DATABASE_URL ? ('postgres' as const) : ('pglite' as const);
+  const dir = mkdtempSync(join(tmpdir(), dataDirPrefix));
+  dataDir = dir;
+  if (mode === 'postgres') testDb = await createTestDatabase();
+  const simBase = `http://127.0.0.1:${await freePort()}`;
+  return { mode, simBase, dir };
+}
+
+/**
  * The environment of create-admin, the payment simulator and every server run of a case:
  * the same database, DATA_DIR and provider throughout, plus the case's own settings.
  */
@@ -281,13 +295,9 @@ function serverEnv(simBase: string, own: Record<string, string>): NodeJS.Process
 async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
   expect(scenario.payWith).toHaveLength(USERS);
   const started = Date.now();
-  const mode = process.env.DATABASE_URL ? 'postgres' : 'pglite';
-  dataDir = mkdtempSync(join(tmpdir(), 'evently-crash-'));
-  if (mode === 'postgres') testDb = await createTestDatabase();
+  const { mode, simBase, dir } = await freshCase('evently-crash-');
 
   // The same environment for create-admin and both server runs: same DB, same DATA_DIR.
-  const simPort = await freePort();
-  const simBase = `http://127.0.0.1:${simPort}`;
   const env = serverEnv(simBase, {
     PAYMENT_TIMEOUT_MS: '5000',
     SAGA_LEASE_MS: '2000',
@@ -309,21 +319,11 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
   const venue = await call<{ id: string; capacity: number }>(first.base, 'POST', '/api/v1/venues', {
     token: admin.accessToken,
     expect: 201,
-    body: {
-      name: 'Crash Hall',
-      address: '1 Kill Street',
-      city: 'Recoveryville',
-      timezone: 'Europe/Berlin',
-      sections: [
-        {
-          name: 'Stalls',
-          rows: Array.from({ length: ROWS }, (_, i) => ({
-            label: String.fromCharCode(65 + i),
-            seats: SEATS_PER_ROW,
-          })),
-        },
-      ],
-    },
+    body: oneSectionVenue(
+      { name: 'Crash Hall', address: '1 Kill Street', city: 'Recoveryville', section: 'Stalls' },
+      ROWS,
+      SEATS_PER_ROW,
+    ),
   });
   expect(venue.capacity).toBe(CAPACITY);
   const startsAt = new Date(Date.now() + 10 * 86_400_000);
@@ -689,7 +689,7 @@ async function crashAndRecover(scenario: Scenario): Promise<CrashRun> {
     code: 0,
     signal: null,
   });
-  const database = testDb?.database ?? (embedded = await openEmbedded(dataDir)); // same <DATA_DIR>/pglite
+  const database = testDb?.database ?? (embedded = await openEmbedded(dir)); // same <DATA_DIR>/pglite
   const rows = async <R>(query: RawBuilder<R>) => (await query.execute(database.db)).rows;
   expect(
     await rows(sql`SELECT id, status FROM bookings WHERE status NOT IN ('confirmed', 'failed')`),
@@ -1059,11 +1059,7 @@ interface RushBuyer {
 
 async function crashDuringRush(): Promise<string> {
   const started = Date.now();
-  const mode = process.env.DATABASE_URL ? 'postgres' : 'pglite';
-  dataDir = mkdtempSync(join(tmpdir(), 'evently-crash-rush-'));
-  if (mode === 'postgres') testDb = await createTestDatabase();
-  const simPort = await freePort();
-  const simBase = `http://127.0.0.1:${simPort}`;
+  const { mode, simBase, dir } = await freshCase('evently-crash-rush-');
   const env = serverEnv(simBase, {
     PAYMENT_TIMEOUT_MS: '3000',
     // Longer than any one step can take (a charge: two attempts of PAYMENT_TIMEOUT_MS), so a
@@ -1099,21 +1095,11 @@ async function crashDuringRush(): Promise<string> {
   const venue = await call<{ id: string; capacity: number }>(first.base, 'POST', '/api/v1/venues', {
     token: admin.accessToken,
     expect: 201,
-    body: {
-      name: 'Rush Hall',
-      address: '1 Kill Street',
-      city: 'Recoveryville',
-      timezone: 'Europe/Berlin',
-      sections: [
-        {
-          name: 'Floor',
-          rows: Array.from({ length: RUSH_ROWS }, (_, i) => ({
-            label: String.fromCharCode(65 + i),
-            seats: RUSH_SEATS_PER_ROW,
-          })),
-        },
-      ],
-    },
+    body: oneSectionVenue(
+      { name: 'Rush Hall', address: '1 Kill Street', city: 'Recoveryville', section: 'Floor' },
+      RUSH_ROWS,
+      RUSH_SEATS_PER_ROW,
+    ),
   });
   const reservedCapacity = RUSH_ROWS * RUSH_SEATS_PER_ROW;
   expect(venue.capacity).toBe(reservedCapacity);
@@ -1314,7 +1300,7 @@ async function crashDuringRush(): Promise<string> {
   });
 
   // 6. The database the servers left behind.
-  const database = testDb?.database ?? (embedded = await openEmbedded(dataDir));
+  const database = testDb?.database ?? (embedded = await openEmbedded(dir));
   const rows = async <R>(query: RawBuilder<R>) => (await query.execute(database.db)).rows;
   const bookings = await rows<{
     id: string;

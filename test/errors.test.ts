@@ -1,19 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { createTestAppWithOrganizer, type SignedIn, type TestApp } from './support/test-app.js';
 import { inDays } from './support/fixtures.js';
 import { expectProblem } from './support/kit.js';
 
 let t: TestApp;
 let organizer: SignedIn;
 beforeAll(async () => {
-  t = await createTestApp();
-  organizer = await t.signUp('organizer');
+  ({ t, organizer } = await createTestAppWithOrganizer());
 });
-afterAll(async () => {
-  await t?.close();
-});
+afterAll(() => t?.close());
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -5,17 +5,14 @@ import {
   createOneSectionEvent,
   liveHoldsOf,
   postHold,
+  RACE_SEED as SEED,
   seededRandom,
   tally,
+  useLoadTestApp,
 } from './support/hold-invariants.js';
 import { holdBatches, withEventLockedUntilQueued } from './support/hold-batches.js';
 import { StatementCounter } from './support/statement-counter.js';
-import {
-  createTestApp,
-  usingRealDatabase,
-  type SignedIn,
-  type TestApp,
-} from './support/test-app.js';
+import { usingRealDatabase } from './support/test-app.js';
 
 /**
  * 1,000 buyers, one request each, all at once, for 1-2 random seats of a 50-seat event: the
@@ -34,23 +31,13 @@ const BUYERS = 1000;
 const ROWS = 5;
 const SEATS_PER_ROW = 10;
 const CAPACITY = ROWS * SEATS_PER_ROW;
-const SEED = Number(process.env.HOLD_RACE_SEED ?? Date.now() % 1_000_000);
 
 const counter = new StatementCounter();
-let t: TestApp;
-let organizer: SignedIn;
-let buyers: SignedIn[];
-
-beforeAll(async () => {
-  counter.install();
-  t = await createTestApp();
-  organizer = await t.signUp('organizer');
-  buyers = await insertUsers(t, BUYERS);
-});
-afterAll(async () => {
-  await t?.close();
-  counter.restore();
-});
+// Registered before the app's hooks: installed before the app opens its database, restored
+// after it has closed.
+beforeAll(() => counter.install());
+afterAll(() => counter.restore());
+const load = useLoadTestApp({ buyers: (t) => insertUsers(t, BUYERS) });
 
 describe('hold batcher under a stampede', () => {
   for (const queuedFirst of [false, true]) {
@@ -64,14 +51,19 @@ describe('hold batcher under a stampede', () => {
 });
 
 async function stampede(queuedFirst: boolean): Promise<void> {
-  const { eventId, rows } = await createOneSectionEvent(t, organizer, ROWS, SEATS_PER_ROW);
+  const { eventId, rows } = await createOneSectionEvent(
+    load.t,
+    load.organizer,
+    ROWS,
+    SEATS_PER_ROW,
+  );
   const seats = rows.flat();
   expect(seats).toHaveLength(CAPACITY);
-  expect(new Set(buyers.map((b) => b.id)).size).toBe(BUYERS);
+  expect(new Set(load.users.map((b) => b.id)).size).toBe(BUYERS);
 
   const seed = SEED + (queuedFirst ? 1 : 0);
   const random = seededRandom(seed);
-  const requests = buyers.map((user) => {
+  const requests = load.users.map((user) => {
     const first = seats[Math.floor(random() * CAPACITY)]!;
     if (random() < 0.5) return { user, seatIds: [first] };
     let second = first;
@@ -81,9 +73,9 @@ async function stampede(queuedFirst: boolean): Promise<void> {
 
   const started = performance.now();
   const fire = () =>
-    Promise.all(requests.map((r) => postHold(t, r.user, eventId, { seatIds: r.seatIds })));
+    Promise.all(requests.map((r) => postHold(load.t, r.user, eventId, { seatIds: r.seatIds })));
   const { result: responses, statements } = await counter.during(() =>
-    queuedFirst ? withEventLockedUntilQueued(t, eventId, BUYERS, fire) : fire(),
+    queuedFirst ? withEventLockedUntilQueued(load.t, eventId, BUYERS, fire) : fire(),
   );
   const ms = Math.round(performance.now() - started);
   const batches = holdBatches(statements).map((b) => b.length);
@@ -95,7 +87,7 @@ async function stampede(queuedFirst: boolean): Promise<void> {
 
   // Through the batcher: every request reached the statement once, in batches of at most
   // BOOKING_BATCH_MAX.
-  const maxBatch = t.deps.config.bookingBatchMax;
+  const maxBatch = load.t.deps.config.bookingBatchMax;
   expect(batches.reduce((a, b) => a + b, 0)).toBe(BUYERS);
   expect(Math.max(...batches)).toBeLessThanOrEqual(maxBatch);
   if (queuedFirst) {
@@ -120,7 +112,7 @@ async function stampede(queuedFirst: boolean): Promise<void> {
   expect(unexpected).toEqual([]);
 
   // The tables: one live hold per seat at most, counters balanced, seats agree.
-  const db = t.deps.database.db;
+  const db = load.t.deps.database.db;
   const report = await checkHoldInvariants(db, eventId);
   expect(report.violations).toEqual([]);
   const live = await liveHoldsOf(db, eventId);

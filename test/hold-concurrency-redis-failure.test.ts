@@ -2,22 +2,17 @@ import type { LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  adjacentPairs,
   assertGeneralBurst,
   assertReservedBurst,
-  createOneSectionEvent,
+  generalRush,
   postHold,
-  seededRandom,
-  signUpMany,
+  RACE_SEED as SEED,
+  reservedRush,
+  type RushRequest,
   tally,
+  useLoadTestApp,
 } from './support/hold-invariants.js';
-import { createEvent } from './support/fixtures.js';
-import {
-  createTestApp,
-  usingRealDatabase,
-  type SignedIn,
-  type TestApp,
-} from './support/test-app.js';
+import { usingRealDatabase } from './support/test-app.js';
 import { startThrowawayRedis, type ThrowawayRedis } from './support/throwaway-redis.js';
 
 // Redis is only the fast path (inventory gate, per-user lock, token denylist): when it forgets
@@ -27,22 +22,16 @@ const SCALE = usingRealDatabase
   ? { rows: 5, seatsPerRow: 10, seatUsers: 150, gaRequests: 600, gaCapacity: 100 }
   : { rows: 2, seatsPerRow: 10, seatUsers: 50, gaRequests: 200, gaCapacity: 40 };
 const MAX_TICKETS = 2;
-const SEED = Number(process.env.HOLD_RACE_SEED ?? Date.now() % 1_000_000);
 
 let redis: ThrowawayRedis;
-let t: TestApp;
-let organizer: SignedIn;
-let users: SignedIn[];
-
+// Registered before the app's hooks: Redis starts before the app and stops after it closes.
 beforeAll(async () => {
   redis = await startThrowawayRedis();
-  t = await createTestApp({ REDIS_URL: redis.url });
-  organizer = await t.signUp('organizer');
-  users = await signUpMany(t, Math.max(SCALE.seatUsers, SCALE.gaRequests));
 });
-afterAll(async () => {
-  await t?.close();
-  await redis?.stop();
+afterAll(() => redis?.stop());
+const load = useLoadTestApp({
+  buyers: Math.max(SCALE.seatUsers, SCALE.gaRequests),
+  overrides: () => ({ REDIS_URL: redis.url }),
 });
 
 type Job = () => Promise<LightMyRequestResponse>;
@@ -73,35 +62,30 @@ async function flushAll(): Promise<void> {
   }
 }
 
+/** Each request of a rush, to be fired when burstWithDisruption says. */
+const jobsOf = (rush: { eventId: string; requests: RushRequest[] }): Job[] =>
+  rush.requests.map((r) => () => postHold(load.t, r.user, rush.eventId, r.body));
+
 /** Two requests per user for a random neighbouring pair; first round, then second round. */
 async function reservedLoad() {
-  const { rows, eventId } = await createOneSectionEvent(
-    t,
-    organizer,
-    SCALE.rows,
-    SCALE.seatsPerRow,
-    { maxTicketsPerUser: MAX_TICKETS },
-  );
-  const pairs = adjacentPairs(rows);
-  const random = seededRandom(SEED);
-  const jobs: Job[] = [0, 1].flatMap(() =>
-    users.slice(0, SCALE.seatUsers).map((user) => {
-      const seatIds = pairs[Math.floor(random() * pairs.length)]!;
-      return () => postHold(t, user, eventId, { seatIds });
-    }),
-  );
-  return { eventId, capacity: SCALE.rows * SCALE.seatsPerRow, jobs };
+  const rush = await reservedRush(load.t, load.organizer, load.users.slice(0, SCALE.seatUsers), {
+    rows: SCALE.rows,
+    seatsPerRow: SCALE.seatsPerRow,
+    rounds: 2,
+    maxTickets: MAX_TICKETS,
+    seed: SEED,
+  });
+  return { ...rush, jobs: jobsOf(rush) };
 }
 
 /** One request per distinct user for 1-4 tickets. */
 async function generalLoad(name: string) {
-  const event = await createEvent(t, organizer, { capacity: SCALE.gaCapacity, name });
-  const random = seededRandom(SEED + 1);
-  const asked = users.slice(0, SCALE.gaRequests).map(() => 1 + Math.floor(random() * 4));
-  const jobs: Job[] = asked.map(
-    (quantity, i) => () => postHold(t, users[i]!, event.id, { quantity }),
-  );
-  return { eventId: event.id, capacity: SCALE.gaCapacity, asked, jobs };
+  const rush = await generalRush(load.t, load.organizer, load.users.slice(0, SCALE.gaRequests), {
+    capacity: SCALE.gaCapacity,
+    name,
+    seed: SEED + 1,
+  });
+  return { ...rush, jobs: jobsOf(rush) };
 }
 
 describe('POST /api/v1/events/:id/holds when Redis fails mid-stampede', () => {
@@ -109,18 +93,14 @@ describe('POST /api/v1/events/:id/holds when Redis fails mid-stampede', () => {
     'reserved seating: FLUSHALL halfway still leaves no seat in two live holds',
     { timeout: 60_000 },
     async () => {
-      const load = await reservedLoad();
-      const burst = await burstWithDisruption(load.jobs, flushAll);
+      const rush = await reservedLoad();
+      const burst = await burstWithDisruption(rush.jobs, flushAll);
       console.info(
-        `reserved+FLUSHALL seed=${SEED}: ${load.jobs.length} in ${burst.ms} ms, ` +
+        `reserved+FLUSHALL seed=${SEED}: ${rush.jobs.length} in ${burst.ms} ms, ` +
           `${burst.inFlight} in flight at the flush`,
         tally(burst.responses),
       );
-      const counts = await assertReservedBurst(t.deps.database.db, load.eventId, {
-        capacity: load.capacity,
-        maxTickets: MAX_TICKETS,
-        responses: burst.responses,
-      });
+      const counts = await assertReservedBurst(load.t.deps.database.db, rush, burst.responses);
       expect(counts.unavailable).toBe(0);
       expect(counts.winners).toBeGreaterThan(0);
     },
@@ -130,17 +110,14 @@ describe('POST /api/v1/events/:id/holds when Redis fails mid-stampede', () => {
     'general admission: FLUSHALL halfway still holds exactly the capacity',
     { timeout: 60_000 },
     async () => {
-      const load = await generalLoad('GA Flush Race');
-      const burst = await burstWithDisruption(load.jobs, flushAll);
+      const rush = await generalLoad('GA Flush Race');
+      const burst = await burstWithDisruption(rush.jobs, flushAll);
       console.info(
-        `general+FLUSHALL seed=${SEED + 1}: ${load.jobs.length} in ${burst.ms} ms, ` +
+        `general+FLUSHALL seed=${SEED + 1}: ${rush.jobs.length} in ${burst.ms} ms, ` +
           `${burst.inFlight} in flight at the flush`,
         tally(burst.responses),
       );
-      const counts = await assertGeneralBurst(t.deps.database.db, load.eventId, {
-        capacity: load.capacity,
-        asked: load.asked,
-        responses: burst.responses,
+      const counts = await assertGeneralBurst(load.t.deps.database.db, rush, burst.responses, {
         expectFull: true,
       });
       expect(counts.unavailable).toBe(0);
@@ -171,16 +148,9 @@ describe('POST /api/v1/events/:id/holds when Redis fails mid-stampede', () => {
         { reserved: tally(reservedAnswers), general: tally(generalAnswers) },
       );
 
-      const r = await assertReservedBurst(t.deps.database.db, reserved.eventId, {
-        capacity: reserved.capacity,
-        maxTickets: MAX_TICKETS,
-        responses: reservedAnswers,
-        outage: true,
-      });
-      const g = await assertGeneralBurst(t.deps.database.db, general.eventId, {
-        capacity: general.capacity,
-        asked: general.asked,
-        responses: generalAnswers,
+      const db = load.t.deps.database.db;
+      const r = await assertReservedBurst(db, reserved, reservedAnswers, { outage: true });
+      const g = await assertGeneralBurst(db, general, generalAnswers, {
         outage: true,
         expectFull: false,
       });

@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  adjacentPairs,
   assertGeneralBurst,
   assertReservedBurst,
-  createOneSectionEvent,
+  generalRush,
   postHold,
-  seededRandom,
-  signUpMany,
+  RACE_SEED as SEED,
+  reservedRush,
   tally,
+  useLoadTestApp,
 } from './support/hold-invariants.js';
-import { createEvent } from './support/fixtures.js';
-import {
-  createTestApp,
-  usingRealDatabase,
-  type SignedIn,
-  type TestApp,
-} from './support/test-app.js';
+import { usingRealDatabase } from './support/test-app.js';
 
 // A flash sale in one process: hundreds of hold requests in flight at once against the real
 // hold path. PGlite has one connection, so the embedded run is smaller (its transactions queue
@@ -26,53 +20,28 @@ const SCALE = usingRealDatabase
 // One pair per person: a user's second request races their first through the gate's per-user
 // lock and the database's advisory lock.
 const MAX_TICKETS = 2;
-const SEED = Number(process.env.HOLD_RACE_SEED ?? Date.now() % 1_000_000);
 
-let t: TestApp;
-let organizer: SignedIn;
-let users: SignedIn[];
-
-beforeAll(async () => {
-  t = await createTestApp();
-  organizer = await t.signUp('organizer');
-  users = await signUpMany(t, Math.max(SCALE.seatUsers, SCALE.gaRequests));
-});
-afterAll(async () => {
-  await t?.close();
-});
+const load = useLoadTestApp({ buyers: Math.max(SCALE.seatUsers, SCALE.gaRequests) });
 
 describe('POST /api/v1/events/:id/holds under a stampede', () => {
   it('reserved seating: never puts one seat in two live holds', { timeout: 60_000 }, async () => {
-    const capacity = SCALE.rows * SCALE.seatsPerRow;
-    const { rows, eventId } = await createOneSectionEvent(
-      t,
-      organizer,
-      SCALE.rows,
-      SCALE.seatsPerRow,
-      { maxTicketsPerUser: MAX_TICKETS },
-    );
-    const pairs = adjacentPairs(rows);
-    const random = seededRandom(SEED);
-    // Round-robin over users, so each user's requests are spread through the burst.
-    const requests = Array.from({ length: SCALE.perUser }, () =>
-      users.slice(0, SCALE.seatUsers).map((user) => ({
-        user,
-        seatIds: pairs[Math.floor(random() * pairs.length)]!,
-      })),
-    ).flat();
+    const rush = await reservedRush(load.t, load.organizer, load.users.slice(0, SCALE.seatUsers), {
+      rows: SCALE.rows,
+      seatsPerRow: SCALE.seatsPerRow,
+      rounds: SCALE.perUser,
+      maxTickets: MAX_TICKETS,
+      seed: SEED,
+    });
+    const { eventId, requests } = rush;
 
     const started = performance.now();
     const responses = await Promise.all(
-      requests.map((r) => postHold(t, r.user, eventId, { seatIds: r.seatIds })),
+      requests.map((r) => postHold(load.t, r.user, eventId, r.body)),
     );
     const ms = Math.round(performance.now() - started);
     console.info(`reserved seed=${SEED}: ${requests.length} in ${ms} ms`, tally(responses));
 
-    const counts = await assertReservedBurst(t.deps.database.db, eventId, {
-      capacity,
-      maxTickets: MAX_TICKETS,
-      responses,
-    });
+    const counts = await assertReservedBurst(load.t.deps.database.db, rush, responses);
     expect(counts.unavailable).toBe(0);
     expect(counts.winners).toBeGreaterThan(0);
   });
@@ -81,23 +50,27 @@ describe('POST /api/v1/events/:id/holds under a stampede', () => {
     'general admission: holds exactly the capacity and not one ticket more',
     { timeout: 60_000 },
     async () => {
-      const capacity = SCALE.gaCapacity;
-      const event = await createEvent(t, organizer, { capacity, name: 'GA Race' });
-      const random = seededRandom(SEED + 1);
-      const asked = users.slice(0, SCALE.gaRequests).map(() => 1 + Math.floor(random() * 4));
+      const rush = await generalRush(
+        load.t,
+        load.organizer,
+        load.users.slice(0, SCALE.gaRequests),
+        {
+          capacity: SCALE.gaCapacity,
+          name: 'GA Race',
+          seed: SEED + 1,
+        },
+      );
+      const { eventId, asked, requests } = rush;
 
       const started = performance.now();
       const responses = await Promise.all(
-        asked.map((quantity, i) => postHold(t, users[i]!, event.id, { quantity })),
+        requests.map((r) => postHold(load.t, r.user, eventId, r.body)),
       );
       const ms = Math.round(performance.now() - started);
       console.info(`general seed=${SEED + 1}: ${asked.length} in ${ms} ms`, tally(responses));
 
       // Demand (about 2.5 x requests) dwarfs supply, so the event must end exactly full.
-      const counts = await assertGeneralBurst(t.deps.database.db, event.id, {
-        capacity,
-        asked,
-        responses,
+      const counts = await assertGeneralBurst(load.t.deps.database.db, rush, responses, {
         expectFull: true,
       });
       expect(counts.unavailable).toBe(0);

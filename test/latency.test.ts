@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { holdAndBook, inBatches, percentile, seatIdsOf } from './support/bookings.js';
 import { createEvent, createVenue } from './support/fixtures.js';
-import { sleep, startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { sleep, type SmtpSink } from './support/smtp-sink.js';
+import { createMailingTestApp, type SignedIn, type TestApp } from './support/test-app.js';
 
 const BOOKINGS = 200;
 const CONCURRENCY = 20;
@@ -18,14 +18,7 @@ describe(`latency from commit to WebSocket and to email over ${bus}`, () => {
   let socket: WebSocket | undefined;
 
   beforeAll(async () => {
-    smtp = await startSmtpSink();
-    t = await createTestApp({
-      SMTP_URL: smtp.url,
-      OUTBOX_POLL_MS: '100',
-      EMAIL_SWEEP_INTERVAL_MS: '200',
-      MESSAGE_RETRY_BASE_MS: '50',
-    });
-    await t.deps.start({ api: true, workers: true });
+    ({ smtp, t } = await createMailingTestApp({}, { workers: true }));
     await t.app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

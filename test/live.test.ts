@@ -181,32 +181,33 @@ describe('WS /events/:id/live', () => {
     const { client: second } = await connectWithSnapshot(event.id);
     const { client: bystander } = await connectWithSnapshot(other.id);
     const latencies: Record<string, number> = {};
+    // The event's figures with `held` and `sold` seats taken.
+    const availability = (held: number, sold: number) => ({
+      available: SEATS - held - sold,
+      held,
+      sold,
+    });
+    // The watching client's pushes in order: each is looked for after the one before.
     let cursor = snapshotIndex;
+    const nextPush = async (
+      seatIds: string[],
+      status: SeatStatus,
+      figures: ReturnType<typeof availability>,
+      answeredAt: number,
+    ) => {
+      const pushed = await expectPush(client, cursor, seatIds, status, figures, answeredAt);
+      cursor = pushed.index;
+      return pushed.latencyMs;
+    };
 
     // Hold two seats → held.
     const firstPair = event.seatIds.slice(0, 2);
     const hold = await api.hold(t, buyer, event.id, { seatIds: firstPair });
     expect(hold.statusCode, hold.body).toBe(201);
     let answeredAt = Date.now();
-    let pushed = await expectPush(
-      client,
-      cursor,
-      firstPair,
-      'held',
-      { available: SEATS - 2, held: 2, sold: 0 },
-      answeredAt,
-    );
-    latencies.hold = pushed.latencyMs;
-    cursor = pushed.index;
+    latencies.hold = await nextPush(firstPair, 'held', availability(2, 0), answeredAt);
     // Every client of the event gets it.
-    await expectPush(
-      second,
-      0,
-      firstPair,
-      'held',
-      { available: SEATS - 2, held: 2, sold: 0 },
-      answeredAt,
-    );
+    await expectPush(second, 0, firstPair, 'held', availability(2, 0), answeredAt);
 
     // Release it → available again.
     const release = await t.inject({
@@ -216,30 +217,13 @@ describe('WS /events/:id/live', () => {
     });
     expect(release.statusCode, release.body).toBe(204);
     answeredAt = Date.now();
-    pushed = await expectPush(
-      client,
-      cursor,
-      firstPair,
-      'available',
-      { available: SEATS, held: 0, sold: 0 },
-      answeredAt,
-    );
-    latencies.release = pushed.latencyMs;
-    cursor = pushed.index;
+    latencies.release = await nextPush(firstPair, 'available', availability(0, 0), answeredAt);
 
     // Hold three others and book them → held, then sold.
     const booked = event.seatIds.slice(5, 8);
     const hold2 = await api.hold(t, buyer, event.id, { seatIds: booked });
     expect(hold2.statusCode, hold2.body).toBe(201);
-    pushed = await expectPush(
-      client,
-      cursor,
-      booked,
-      'held',
-      { available: SEATS - 3, held: 3, sold: 0 },
-      Date.now(),
-    );
-    cursor = pushed.index;
+    await nextPush(booked, 'held', availability(3, 0), Date.now());
     const booking = await t.inject({
       method: 'POST',
       url: '/api/v1/bookings',
@@ -249,16 +233,7 @@ describe('WS /events/:id/live', () => {
     expect(booking.statusCode, booking.body).toBe(201);
     expect(booking.json()).toMatchObject({ status: 'confirmed' });
     answeredAt = Date.now();
-    pushed = await expectPush(
-      client,
-      cursor,
-      booked,
-      'sold',
-      { available: SEATS - 3, held: 0, sold: 3 },
-      answeredAt,
-    );
-    latencies.booking = pushed.latencyMs;
-    cursor = pushed.index;
+    latencies.booking = await nextPush(booked, 'sold', availability(0, 3), answeredAt);
 
     // Cancel the booking → available again.
     const cancel = await t.inject({
@@ -269,15 +244,7 @@ describe('WS /events/:id/live', () => {
     expect(cancel.statusCode, cancel.body).toBe(200);
     expect(cancel.json()).toMatchObject({ status: 'cancelled' });
     answeredAt = Date.now();
-    pushed = await expectPush(
-      client,
-      cursor,
-      booked,
-      'available',
-      { available: SEATS, held: 0, sold: 0 },
-      answeredAt,
-    );
-    latencies.cancellation = pushed.latencyMs;
+    latencies.cancellation = await nextPush(booked, 'available', availability(0, 0), answeredAt);
 
     // The pushes describe the state the API reports.
     expect(await counts(event.id)).toEqual({ available: SEATS, held: 0, sold: 0 });

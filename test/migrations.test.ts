@@ -37,6 +37,15 @@ function migrationsCopy(): string {
   return directory;
 }
 
+/** A fresh database migrated from a copy of migrations/, then `file` added to the copy. */
+async function migratedThenAdded(file: string, text: string) {
+  const { database } = await freshDatabase();
+  const directory = migrationsCopy();
+  await migrate(database, directory);
+  writeFileSync(join(directory, file), text);
+  return { database, directory };
+}
+
 describe('migrate', () => {
   it('applies every migration file on an empty database, in name order', async () => {
     const { database } = await freshDatabase();
@@ -79,11 +88,8 @@ describe('migrate', () => {
   });
 
   it('applies only the files added since the last run', async () => {
-    const { database } = await freshDatabase();
-    const directory = migrationsCopy();
-    await migrate(database, directory);
-    writeFileSync(
-      join(directory, '900_add_probe.sql'),
+    const { database, directory } = await migratedThenAdded(
+      '900_add_probe.sql',
       'CREATE TABLE migration_probe (id integer PRIMARY KEY);',
     );
     const result = await migrate(database, directory);
@@ -93,11 +99,8 @@ describe('migrate', () => {
   });
 
   it('rolls a failing migration back whole and does not record it', async () => {
-    const { database } = await freshDatabase();
-    const directory = migrationsCopy();
-    await migrate(database, directory);
-    writeFileSync(
-      join(directory, '901_half_done.sql'),
+    const { database, directory } = await migratedThenAdded(
+      '901_half_done.sql',
       'CREATE TABLE half_done (id integer PRIMARY KEY);\nSELECT * FROM table_that_does_not_exist;',
     );
     await expect(migrate(database, directory)).rejects.toThrow(/table_that_does_not_exist/);

@@ -15,6 +15,7 @@ import {
   waitForOutput,
   type Running,
 } from './support/child-process.js';
+import { oneSectionVenue } from './support/fixtures.js';
 import { LiveClient, type SeatStatus } from './support/live-client.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startThrowawayRedis, type ThrowawayRedis } from './support/throwaway-redis.js';
@@ -238,21 +239,11 @@ async function seatEvent(): Promise<{ id: string; seatIds: string[] }> {
   const venue = await expectStatus(
     call(A.base, 'POST', '/api/v1/venues', {
       token: adminToken,
-      body: {
-        name: 'Multi Hall',
-        address: '2 Instance Road',
-        city: 'Clusterton',
-        timezone: 'Europe/Berlin',
-        sections: [
-          {
-            name: 'Floor',
-            rows: Array.from({ length: ROWS }, (_, i) => ({
-              label: String.fromCharCode(65 + i),
-              seats: SEATS_PER_ROW,
-            })),
-          },
-        ],
-      },
+      body: oneSectionVenue(
+        { name: 'Multi Hall', address: '2 Instance Road', city: 'Clusterton', section: 'Floor' },
+        ROWS,
+        SEATS_PER_ROW,
+      ),
     }),
     201,
   );
@@ -343,6 +334,23 @@ describe(`several instances (${mode})`, () => {
     expect(seats.every((s) => s.status === 'available')).toBe(true);
     await onA.waitFor('snapshot on A', (m) => m.type === 'snapshot');
 
+    // Every change is made on A; its push is checked on a client of `on`, after `since`.
+    const after = {
+      held: { change: 'hold', figures: { available: CAPACITY - 1, held: 1, sold: 0 } },
+      sold: { change: 'booking', figures: { available: CAPACITY - 1, held: 0, sold: 1 } },
+    };
+    const pushOf = (
+      status: 'held' | 'sold',
+      client: LiveClient,
+      on: Instance,
+      since: number,
+      answeredAt: number,
+    ) => {
+      const { change, figures } = after[status];
+      const label = `${change} on ${A.name} → client on ${on.name}`;
+      return expectPush(client, since, seatId, status, figures, answeredAt, label);
+    };
+
     const hold = await expectStatus(
       call(A.base, 'POST', `/api/v1/events/${event.id}/holds`, {
         token: userToken,
@@ -351,24 +359,8 @@ describe(`several instances (${mode})`, () => {
       201,
     );
     const heldAt = Date.now();
-    const held = await expectPush(
-      onWatched,
-      snapshot.index,
-      seatId,
-      'held',
-      { available: CAPACITY - 1, held: 1, sold: 0 },
-      heldAt,
-      `hold on ${A.name} → client on ${watched.name}`,
-    );
-    await expectPush(
-      onA,
-      0,
-      seatId,
-      'held',
-      { available: CAPACITY - 1, held: 1, sold: 0 },
-      heldAt,
-      `hold on ${A.name} → client on ${A.name}`,
-    );
+    const held = await pushOf('held', onWatched, watched, snapshot.index, heldAt);
+    await pushOf('held', onA, A, 0, heldAt);
 
     const booking = await expectStatus(
       call(A.base, 'POST', '/api/v1/bookings', {
@@ -379,15 +371,7 @@ describe(`several instances (${mode})`, () => {
     );
     expect(booking.json()).toMatchObject({ status: 'confirmed' });
     const bookedAt = Date.now();
-    const sold = await expectPush(
-      onWatched,
-      held.index,
-      seatId,
-      'sold',
-      { available: CAPACITY - 1, held: 0, sold: 1 },
-      bookedAt,
-      `booking on ${A.name} → client on ${watched.name}`,
-    );
+    const sold = await pushOf('sold', onWatched, watched, held.index, bookedAt);
 
     // Exactly one update per change reached the watching client: none lost, none doubled.
     expect(onWatched.received.map((r) => r.message.type)).toEqual([

@@ -1,41 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DB } from '../src/platform/database/schema.js';
 import {
   adjacentPairs,
   checkHoldInvariants,
   createOneSectionEvent,
+  RACE_SEED as SEED,
   seededRandom,
-  signUpMany,
+  useLoadTestApp,
 } from './support/hold-invariants.js';
 import { createEvent } from './support/fixtures.js';
-import {
-  createTestApp,
-  usingRealDatabase,
-  type SignedIn,
-  type TestApp,
-} from './support/test-app.js';
+import { usingRealDatabase } from './support/test-app.js';
 
 // The concurrency tests pass only if checkHoldInvariants can fail. Here deliberately naive
 // read-then-write holds run under the same kind of load, straight against the database, and
 // the very same check must report the oversell they cause.
 const REQUESTS = 100;
-const SEED = Number(process.env.HOLD_RACE_SEED ?? Date.now() % 1_000_000);
 
-let t: TestApp;
+const load = useLoadTestApp({ buyers: 10 });
 let db: Kysely<DB>;
-let organizer: SignedIn;
-let users: SignedIn[];
-
-beforeAll(async () => {
-  t = await createTestApp();
-  db = t.deps.database.db;
-  organizer = await t.signUp('organizer');
-  users = await signUpMany(t, 10);
-});
-afterAll(async () => {
-  await t?.close();
+beforeAll(() => {
+  db = load.t.deps.database.db;
 });
 
 type Outcome = 'held' | 'refused' | `error ${string}`;
@@ -81,7 +67,7 @@ const insertHold = (
   sql`
     INSERT INTO holds (id, event_id, user_id, quantity, total_cents, currency, expires_at,
                        counters_moved)
-    VALUES (${holdId}, ${eventId}, ${users[holders++ % users.length]!.id}, ${quantity},
+    VALUES (${holdId}, ${eventId}, ${load.users[holders++ % load.users.length]!.id}, ${quantity},
             ${quantity * 2500}, 'EUR', now() + interval '5 minutes', ${!withCounters})`.execute(
     trx,
   );
@@ -152,7 +138,7 @@ const quantities = (seed: number) => {
 
 describe('checkHoldInvariants against deliberately naive holds', () => {
   it('reports one seat in two live holds when seats are checked, then taken', async () => {
-    const { rows, eventId } = await createOneSectionEvent(t, organizer, 2, 10);
+    const { rows, eventId } = await createOneSectionEvent(load.t, load.organizer, 2, 10);
     const pairs = adjacentPairs(rows);
     const random = seededRandom(SEED);
     // The first two overlap for sure; the rest are random neighbouring pairs.
@@ -173,7 +159,7 @@ describe('checkHoldInvariants against deliberately naive holds', () => {
 
   it('reports an oversell when general admission is counted from the holds', async () => {
     const capacity = 40;
-    const event = await createEvent(t, organizer, { capacity, name: 'Naive GA' });
+    const event = await createEvent(load.t, load.organizer, { capacity, name: 'Naive GA' });
     const asked = quantities(SEED + 1);
     const gap = readWriteGap(asked.length);
     const outcomes = await Promise.all(asked.map((q) => naiveCountedHold(event.id, q, gap)));
@@ -188,7 +174,10 @@ describe('checkHoldInvariants against deliberately naive holds', () => {
 
   it('finds nothing when the counters CHECK refuses the naive oversell', async () => {
     const capacity = 40;
-    const event = await createEvent(t, organizer, { capacity, name: 'Naive GA counters' });
+    const event = await createEvent(load.t, load.organizer, {
+      capacity,
+      name: 'Naive GA counters',
+    });
     const asked = quantities(SEED + 2);
     const gap = readWriteGap(asked.length);
     const outcomes = await Promise.all(asked.map((q) => naiveCounterHold(event.id, q, gap)));

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdAndBook } from './support/bookings.js';
 import { createEvent } from './support/fixtures.js';
-import { eventually, sleep, startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { eventually, sleep, type SmtpSink } from './support/smtp-sink.js';
+import { createMailingTestApp, type SignedIn, type TestApp } from './support/test-app.js';
 
 // Booking events travel outbox → relay → bus (RabbitMQ when AMQP_URL is set, in process
 // otherwise) → notifications consumer → in-app row + email through a real SMTP server.
@@ -24,14 +24,7 @@ describe(`notifications over ${bus}`, () => {
   let organizer: SignedIn;
 
   beforeAll(async () => {
-    smtp = await startSmtpSink();
-    t = await createTestApp({
-      SMTP_URL: smtp.url,
-      OUTBOX_POLL_MS: '100',
-      EMAIL_SWEEP_INTERVAL_MS: '200',
-      MESSAGE_RETRY_BASE_MS: '50',
-    });
-    await t.deps.start({ api: true, workers: true });
+    ({ smtp, t } = await createMailingTestApp({}, { workers: true }));
     organizer = await t.signUp('organizer');
   });
   afterAll(async () => {

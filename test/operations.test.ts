@@ -2,17 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../src/version.js';
 import { createEvent } from './support/fixtures.js';
-import { createTestApp, usingRedis, type SignedIn, type TestApp } from './support/test-app.js';
+import {
+  createTestApp,
+  createTestAppWithOrganizer,
+  usingRedis,
+  type SignedIn,
+  type TestApp,
+} from './support/test-app.js';
 
 let t: TestApp;
 let organizer: SignedIn;
 beforeAll(async () => {
-  t = await createTestApp();
-  organizer = await t.signUp('organizer');
+  ({ t, organizer } = await createTestAppWithOrganizer());
 });
-afterAll(async () => {
-  await t?.close();
-});
+afterAll(() => t?.close());
 
 interface CheckReport {
   status: string;

@@ -6,8 +6,13 @@ import { OutboxRelay } from '../src/platform/messaging/outbox-relay.js';
 import type { BusMessage, MessageBus } from '../src/platform/ports/message-bus.js';
 import { holdAndBook } from './support/bookings.js';
 import { createEvent } from './support/fixtures.js';
-import { eventually, sleep, startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { createTestApp, usingRealDatabase, type TestApp } from './support/test-app.js';
+import { eventually, sleep, type SmtpSink } from './support/smtp-sink.js';
+import {
+  createMailingTestApp,
+  createTestApp,
+  usingRealDatabase,
+  type TestApp,
+} from './support/test-app.js';
 
 const bus = process.env.AMQP_URL ? 'RabbitMQ' : 'the in-process bus';
 
@@ -38,13 +43,7 @@ describe(`outbox relay over ${bus}: at-least-once, deduplicated by consumers`, (
   const notificationRuns = new Map<string, number>();
 
   beforeAll(async () => {
-    smtp = await startSmtpSink();
-    t = await createTestApp({
-      SMTP_URL: smtp.url,
-      OUTBOX_POLL_MS: '100',
-      EMAIL_SWEEP_INTERVAL_MS: '200',
-      MESSAGE_RETRY_BASE_MS: '50',
-    });
+    ({ smtp, t } = await createMailingTestApp());
     // The consumers and the email sweep run, the relay does not: this test plays the relay.
     const messaging = t.deps.messaging;
     for (const consumer of messaging.consumers) {

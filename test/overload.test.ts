@@ -1,35 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdmissionControl } from '../src/platform/admission.js';
 import { AppError } from '../src/platform/errors.js';
 import { createEvent } from './support/fixtures.js';
-import { checkHoldInvariants, postHold, signUpMany, tally } from './support/hold-invariants.js';
-import {
-  createTestApp,
-  usingRealDatabase,
-  type SignedIn,
-  type TestApp,
-} from './support/test-app.js';
+import { checkHoldInvariants, postHold, tally, useLoadTestApp } from './support/hold-invariants.js';
+import { usingRealDatabase } from './support/test-app.js';
 
 // A budget no request can meet: past the always-admitted minimum (64 in flight) and before
 // any throughput is measured, every further request must be shed at once.
-let t: TestApp;
-let organizer: SignedIn;
-let users: SignedIn[];
-
-beforeAll(async () => {
-  t = await createTestApp({ BOOKING_LATENCY_BUDGET_MS: '1' });
-  organizer = await t.signUp('organizer');
-  users = await signUpMany(t, 300);
-});
-afterAll(async () => {
-  await t?.close();
-});
+const load = useLoadTestApp({ buyers: 300, overrides: { BOOKING_LATENCY_BUDGET_MS: '1' } });
 
 describe('POST /api/v1/events/:id/holds beyond the latency budget', () => {
   it('when more holds arrive than the instance can finish in its budget, then the rest get 503 OVERLOADED with Retry-After and change nothing', async () => {
-    const event = await createEvent(t, organizer, { capacity: 1000 });
+    const event = await createEvent(load.t, load.organizer, { capacity: 1000 });
     const responses = await Promise.all(
-      users.map((user) => postHold(t, user, event.id, { quantity: 1 })),
+      load.users.map((user) => postHold(load.t, user, event.id, { quantity: 1 })),
     );
     const counts = tally(responses);
     const shed = responses.filter((r) => r.statusCode === 503);
@@ -40,25 +24,25 @@ describe('POST /api/v1/events/:id/holds beyond the latency budget', () => {
       expect(counts['503 OVERLOADED'], JSON.stringify(counts)).toBeGreaterThan(0);
     }
     expect(counts['201'], JSON.stringify(counts)).toBeGreaterThanOrEqual(64);
-    expect((counts['201'] ?? 0) + (counts['503 OVERLOADED'] ?? 0)).toBe(users.length);
+    expect((counts['201'] ?? 0) + (counts['503 OVERLOADED'] ?? 0)).toBe(load.users.length);
     for (const r of shed) {
       expect(r.headers['retry-after']).toBe('1');
       expect(r.headers['content-type']).toContain('application/problem+json');
     }
     // Nothing changed for the shed requests: exactly one hold per 201, counters balanced.
-    const holds = await t.deps.database.db
+    const holds = await load.t.deps.database.db
       .selectFrom('holds')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('event_id', '=', event.id)
       .executeTakeFirstOrThrow();
     expect(Number(holds.n)).toBe(counts['201']);
-    const counters = await t.deps.database.db
+    const counters = await load.t.deps.database.db
       .selectFrom('events_with_inventory')
       .select(['available', 'held', 'sold'])
       .where('id', '=', event.id)
       .executeTakeFirstOrThrow();
     expect(counters).toEqual({ available: 1000 - counts['201']!, held: counts['201'], sold: 0 });
-    expect((await checkHoldInvariants(t.deps.database.db, event.id)).violations).toEqual([]);
+    expect((await checkHoldInvariants(load.t.deps.database.db, event.id)).violations).toEqual([]);
   });
 });
 

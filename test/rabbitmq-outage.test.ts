@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdAndBook, inBatches } from './support/bookings.js';
 import { createEvent } from './support/fixtures.js';
-import { sleep, startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { createTestApp, type SignedIn, type TestApp } from './support/test-app.js';
+import { sleep, type SmtpSink } from './support/smtp-sink.js';
+import { createMailingTestApp, type SignedIn, type TestApp } from './support/test-app.js';
 
 const run = promisify(execFile);
 const BOOKINGS = 200;
@@ -44,7 +44,6 @@ describe(
     let t: TestApp;
 
     beforeAll(async () => {
-      smtp = await startSmtpSink();
       let amqpUrl: string | undefined;
       if (amqpBase) {
         vhost = `evently-outage-${randomBytes(5).toString('hex')}`;
@@ -54,14 +53,9 @@ describe(
         url.pathname = `/${encodeURIComponent(vhost)}`;
         amqpUrl = url.toString();
       }
-      t = await createTestApp({
-        SMTP_URL: smtp.url,
-        OUTBOX_POLL_MS: '100',
-        EMAIL_SWEEP_INTERVAL_MS: '200',
-        MESSAGE_RETRY_BASE_MS: '50',
-        ...(amqpUrl ? { AMQP_URL: amqpUrl } : {}),
-      });
-      await t.deps.start({ api: true, workers: true });
+      ({ smtp, t } = await createMailingTestApp(amqpUrl ? { AMQP_URL: amqpUrl } : {}, {
+        workers: true,
+      }));
     });
     afterAll(async () => {
       await t?.close();

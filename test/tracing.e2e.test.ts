@@ -311,6 +311,27 @@ describe(`tracing over OTLP (${shared ? 'shared services' : 'embedded'})`, () =>
     s.kind === SERVER &&
     s.scope === '@opentelemetry/instrumentation-http' &&
     s.name === `${method} ${route}`;
+  // The spans several tests start from, each waited for the same way.
+  const bookingHttpSpan = () =>
+    receiver.waitFor('POST /api/v1/bookings', isHttpServer('POST', '/api/v1/bookings'));
+  const holdHttpSpan = () =>
+    receiver.waitFor(
+      'POST /api/v1/events/:id/holds',
+      isHttpServer('POST', '/api/v1/events/:id/holds'),
+    );
+  const bookingSagaSpan = () =>
+    receiver.waitFor(
+      'saga.booking',
+      (s) => s.name === 'saga.booking' && s.attributes['evently.booking.id'] === bookingId,
+    );
+  const bookingConsumerSpan = () =>
+    receiver.waitFor(
+      'consumer span for the booking',
+      (s) =>
+        s.kind === CONSUMER &&
+        s.scope === 'evently' &&
+        s.attributes['evently.booking.id'] === bookingId,
+    );
 
   it('exports JSON to the configured endpoint under the configured service name', async () => {
     await receiver.waitFor('any span', () => true);
@@ -319,14 +340,8 @@ describe(`tracing over OTLP (${shared ? 'shared services' : 'embedded'})`, () =>
   });
 
   it('records the booking request as an HTTP server span with the saga inside it', async () => {
-    const http = await receiver.waitFor(
-      'POST /api/v1/bookings',
-      isHttpServer('POST', '/api/v1/bookings'),
-    );
-    const saga = await receiver.waitFor(
-      'saga.booking',
-      (s) => s.name === 'saga.booking' && s.attributes['evently.booking.id'] === bookingId,
-    );
+    const http = await bookingHttpSpan();
+    const saga = await bookingSagaSpan();
     expect(saga.traceId).toBe(http.traceId);
     expect(saga.attributes['evently.saga.id']).toEqual(expect.any(String));
     expect(saga.attributes['evently.saga.step']).toBe('charge');
@@ -336,22 +351,13 @@ describe(`tracing over OTLP (${shared ? 'shared services' : 'embedded'})`, () =>
   });
 
   it('records the hold inside the hold request', async () => {
-    const http = await receiver.waitFor(
-      'POST /api/v1/events/:id/holds',
-      isHttpServer('POST', '/api/v1/events/:id/holds'),
-    );
+    const http = await holdHttpSpan();
     const hold = await receiver.waitFor('hold.create', (s) => s.name === 'hold.create');
     expect(hold.traceId).toBe(http.traceId);
   });
 
   it('records a consumer span per message handled, carrying the booking it concerns', async () => {
-    const consumed = await receiver.waitFor(
-      'consumer span for the booking',
-      (s) =>
-        s.kind === CONSUMER &&
-        s.scope === 'evently' &&
-        s.attributes['evently.booking.id'] === bookingId,
-    );
+    const consumed = await bookingConsumerSpan();
     expect(consumed.name).toMatch(/^consume /);
     expect(consumed.attributes['messaging.consumer.group.name']).toEqual(expect.any(String));
     expect(consumed.attributes['messaging.message.id']).toEqual(expect.any(String));
@@ -365,14 +371,8 @@ describe(`tracing over OTLP (${shared ? 'shared services' : 'embedded'})`, () =>
   });
 
   it('carries the booking trace through the outbox: its saga steps and consumers are in it', async () => {
-    const http = await receiver.waitFor(
-      'POST /api/v1/bookings',
-      isHttpServer('POST', '/api/v1/bookings'),
-    );
-    const saga = await receiver.waitFor(
-      'saga.booking',
-      (s) => s.name === 'saga.booking' && s.attributes['evently.booking.id'] === bookingId,
-    );
+    const http = await bookingHttpSpan();
+    const saga = await bookingSagaSpan();
     const step = (name: string) =>
       receiver.waitFor(
         `saga.step ${name}`,
@@ -403,10 +403,7 @@ describe(`tracing over OTLP (${shared ? 'shared services' : 'embedded'})`, () =>
   });
 
   it('carries the hold trace through the outbox to the seats.held consumer work', async () => {
-    const http = await receiver.waitFor(
-      'POST /api/v1/events/:id/holds',
-      isHttpServer('POST', '/api/v1/events/:id/holds'),
-    );
+    const http = await holdHttpSpan();
     const hold = await receiver.waitFor(
       'hold.create',
       (s) => s.name === 'hold.create' && s.traceId === http.traceId,
@@ -424,14 +421,8 @@ describe(`tracing over OTLP (${shared ? 'shared services' : 'embedded'})`, () =>
   });
 
   it('records the pg, ioredis and amqplib work of the services in use', async () => {
-    const booking = await receiver.waitFor(
-      'POST /api/v1/bookings',
-      isHttpServer('POST', '/api/v1/bookings'),
-    );
-    const hold = await receiver.waitFor(
-      'POST /api/v1/events/:id/holds',
-      isHttpServer('POST', '/api/v1/events/:id/holds'),
-    );
+    const booking = await bookingHttpSpan();
+    const hold = await holdHttpSpan();
     const from = (library: string) => (s: Span) =>
       s.scope === `@opentelemetry/instrumentation-${library}`;
     if (shared) {
@@ -455,13 +446,7 @@ describe(`tracing over OTLP (${shared ? 'shared services' : 'embedded'})`, () =>
       expect(publish.parentSpanId).toBeUndefined();
       // The consumer work joins the writer's trace and links the delivery span amqplib opened
       // for the message (itself in the relay batch's trace, under its publish span).
-      const consumed = await receiver.waitFor(
-        'consumer span for the booking',
-        (s) =>
-          s.kind === CONSUMER &&
-          s.scope === 'evently' &&
-          s.attributes['evently.booking.id'] === bookingId,
-      );
+      const consumed = await bookingConsumerSpan();
       expect(consumed.traceId).toBe(booking.traceId);
       expect(consumed.links).toHaveLength(1);
       const delivery = await receiver.waitFor(

@@ -5,16 +5,33 @@ const DAY_MS = 86_400_000;
 export const inDays = (days: number, hours = 0) =>
   new Date(Date.now() + days * DAY_MS + hours * 3_600_000).toISOString();
 
+/** A section's rows: `rows` rows labelled A, B, ... of `seatsPerRow` seats each. */
+export const seatRows = (rows: number, seatsPerRow: number) =>
+  Array.from({ length: rows }, (_, i) => ({
+    label: String.fromCharCode(65 + i),
+    seats: seatsPerRow,
+  }));
+
+/** The body of POST /venues for a one-section venue of `rows` x `seatsPerRow` seats. */
+export const oneSectionVenue = (
+  names: { name: string; address: string; city: string; section: string },
+  rows: number,
+  seatsPerRow: number,
+) => ({
+  name: names.name,
+  address: names.address,
+  city: names.city,
+  timezone: 'Europe/Berlin',
+  sections: [{ name: names.section, rows: seatRows(rows, seatsPerRow) }],
+});
+
 /** Creates a small venue through the API: two sections, `rows` rows of `seatsPerRow` each. */
 export async function createVenue(
   t: TestApp,
   organizer: SignedIn,
   layout: { rows?: number; seatsPerRow?: number; city?: string } = {},
 ): Promise<{ id: string; capacity: number }> {
-  const rows = Array.from({ length: layout.rows ?? 2 }, (_, i) => ({
-    label: String.fromCharCode(65 + i),
-    seats: layout.seatsPerRow ?? 5,
-  }));
+  const rows = seatRows(layout.rows ?? 2, layout.seatsPerRow ?? 5);
   const response = await t.inject({
     method: 'POST',
     url: '/api/v1/venues',

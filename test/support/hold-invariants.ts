@@ -1,9 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { DB } from '../../src/platform/database/schema.js';
-import type { SignedIn, TestApp } from './test-app.js';
+import { createTestAppWithOrganizer, type SignedIn, type TestApp } from './test-app.js';
 import { api, type HoldBody } from './api.js';
+import { createEvent, oneSectionVenue } from './fixtures.js';
 
 /**
  * What "never oversell" means, read straight from the tables after a load test. The same
@@ -208,6 +209,39 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** The seed of the load tests' random choices: HOLD_RACE_SEED replays a failing run. */
+export const RACE_SEED = Number(process.env.HOLD_RACE_SEED ?? Date.now() % 1_000_000);
+
+export interface LoadTestApp {
+  t: TestApp;
+  organizer: SignedIn;
+  users: SignedIn[];
+}
+
+/**
+ * Registers the beforeAll/afterAll every load test file starts with: a test app (with
+ * `overrides`, read when the app starts), an organizer, and `buyers` users signed up through
+ * the API (or made by the function given, e.g. insertUsers in bulk); the app is closed after
+ * the file. Returns what those hooks fill in. A file's own beforeAll registered earlier runs
+ * before the app starts, its own afterAll registered earlier after the app has closed.
+ */
+export function useLoadTestApp(options: {
+  buyers: number | ((t: TestApp) => Promise<SignedIn[]>);
+  overrides?: Record<string, string> | (() => Record<string, string>);
+}): LoadTestApp {
+  const load = {} as LoadTestApp;
+  beforeAll(async () => {
+    const { buyers, overrides } = options;
+    const { t, organizer } = await createTestAppWithOrganizer(
+      typeof overrides === 'function' ? overrides() : overrides,
+    );
+    const users = typeof buyers === 'number' ? await signUpMany(t, buyers) : await buyers(t);
+    Object.assign(load, { t, organizer, users });
+  });
+  afterAll(() => load.t?.close());
+  return load;
+}
+
 /** Signs up `n` users through the API, `batch` at a time. */
 export async function signUpMany(t: TestApp, n: number, batch = 50): Promise<SignedIn[]> {
   const users: SignedIn[] = [];
@@ -233,21 +267,11 @@ export async function createOneSectionEvent(
     method: 'POST',
     url: '/api/v1/venues',
     headers: organizer.auth,
-    payload: {
-      name: 'Concurrency Hall',
-      address: '1 Race Street',
-      city: 'Testville',
-      timezone: 'Europe/Berlin',
-      sections: [
-        {
-          name: 'Floor',
-          rows: Array.from({ length: rows }, (_, i) => ({
-            label: String.fromCharCode(65 + i),
-            seats: seatsPerRow,
-          })),
-        },
-      ],
-    },
+    payload: oneSectionVenue(
+      { name: 'Concurrency Hall', address: '1 Race Street', city: 'Testville', section: 'Floor' },
+      rows,
+      seatsPerRow,
+    ),
   });
   if (venue.statusCode !== 201) throw new Error(`venue: ${venue.body}`);
   const startsAt = new Date(Date.now() + 10 * 86_400_000);
@@ -289,6 +313,57 @@ export async function createOneSectionEvent(
 /** Every pair of neighbouring seats: what friends ask for, and they overlap heavily. */
 export const adjacentPairs = (rows: string[][]): Array<[string, string]> =>
   rows.flatMap((row) => row.slice(1).map((seat, i): [string, string] => [row[i]!, seat]));
+
+/** One buyer's hold request in a rush. */
+export interface RushRequest {
+  user: SignedIn;
+  body: HoldBody;
+}
+
+/**
+ * A rush of two-seat holds on a fresh reserved event of `rows` x `seatsPerRow` seats:
+ * `rounds` requests per user, each for a random neighbouring pair, round-robin over the
+ * users so each user's requests are spread through the burst.
+ */
+export async function reservedRush(
+  t: TestApp,
+  organizer: SignedIn,
+  users: SignedIn[],
+  options: { rows: number; seatsPerRow: number; rounds: number; maxTickets: number; seed: number },
+): Promise<{ eventId: string; capacity: number; maxTickets: number; requests: RushRequest[] }> {
+  const { rows, eventId } = await createOneSectionEvent(
+    t,
+    organizer,
+    options.rows,
+    options.seatsPerRow,
+    { maxTicketsPerUser: options.maxTickets },
+  );
+  const pairs = adjacentPairs(rows);
+  const random = seededRandom(options.seed);
+  const requests = Array.from({ length: options.rounds }, () =>
+    users.map((user) => ({ user, body: { seatIds: pairs[Math.floor(random() * pairs.length)]! } })),
+  ).flat();
+  const { maxTickets } = options;
+  return { eventId, capacity: options.rows * options.seatsPerRow, maxTickets, requests };
+}
+
+/**
+ * A rush on a fresh general-admission event of `capacity`: one request per user for 1-4
+ * tickets (`asked`, in user order).
+ */
+export async function generalRush(
+  t: TestApp,
+  organizer: SignedIn,
+  users: SignedIn[],
+  options: { capacity: number; name: string; seed: number },
+): Promise<{ eventId: string; capacity: number; asked: number[]; requests: RushRequest[] }> {
+  const { capacity, name } = options;
+  const event = await createEvent(t, organizer, { capacity, name });
+  const random = seededRandom(options.seed);
+  const asked = users.map(() => 1 + Math.floor(random() * 4));
+  const requests = users.map((user, i) => ({ user, body: { quantity: asked[i]! } }));
+  return { eventId: event.id, capacity, asked, requests };
+}
 
 export const postHold = (t: TestApp, user: SignedIn, eventId: string, payload: HoldBody) =>
   api.hold(t, user, eventId, payload);
@@ -341,15 +416,11 @@ function assertAnswers(
  */
 export async function assertReservedBurst(
   db: Kysely<DB>,
-  eventId: string,
-  options: {
-    capacity: number;
-    maxTickets: number;
-    responses: LightMyRequestResponse[];
-    outage?: boolean;
-  },
+  rush: { eventId: string; capacity: number; maxTickets: number },
+  responses: LightMyRequestResponse[],
+  options: { outage?: boolean } = {},
 ): Promise<BurstCounts> {
-  const { capacity, responses } = options;
+  const { eventId, capacity } = rush;
   const refusals = ['SEAT_UNAVAILABLE', 'HOLD_IN_PROGRESS', 'TICKET_LIMIT_EXCEEDED', 'SOLD_OUT'];
   const counts = assertAnswers(responses, refusals, options.outage ?? false);
   const heldSeats = 2 * counts.winners;
@@ -379,7 +450,7 @@ export async function assertReservedBurst(
   }
   const perUser = new Map<string, number>();
   for (const h of live.values()) perUser.set(h.userId, (perUser.get(h.userId) ?? 0) + h.quantity);
-  expect(Math.max(0, ...perUser.values())).toBeLessThanOrEqual(options.maxTickets);
+  expect(Math.max(0, ...perUser.values())).toBeLessThanOrEqual(rush.maxTickets);
   return counts;
 }
 
@@ -390,16 +461,11 @@ export async function assertReservedBurst(
  */
 export async function assertGeneralBurst(
   db: Kysely<DB>,
-  eventId: string,
-  options: {
-    capacity: number;
-    asked: number[];
-    responses: LightMyRequestResponse[];
-    outage?: boolean;
-    expectFull: boolean;
-  },
+  rush: { eventId: string; capacity: number; asked: number[] },
+  responses: LightMyRequestResponse[],
+  options: { outage?: boolean; expectFull: boolean },
 ): Promise<BurstCounts> {
-  const { capacity, responses, asked } = options;
+  const { eventId, capacity, asked } = rush;
   const counts = assertAnswers(
     responses,
     ['SOLD_OUT', 'HOLD_IN_PROGRESS'],

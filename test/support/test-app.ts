@@ -11,6 +11,7 @@ import type { UserRole } from '../../src/platform/database/schema.js';
 import type { PaymentGateway } from '../../src/modules/payments/payment-gateway.js';
 import { UserRepository } from '../../src/modules/users/user.repository.js';
 import type { Clock } from '../../src/platform/clock.js';
+import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
@@ -141,6 +142,41 @@ export async function createTestApp(
       await testDb.drop();
     },
   };
+}
+
+/** A test app and an organizer signed in to it: what most API test files start from. */
+export async function createTestAppWithOrganizer(
+  overrides: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<{ t: TestApp; organizer: SignedIn }> {
+  const t = await createTestApp(overrides, options);
+  return { t, organizer: await t.signUp('organizer') };
+}
+
+/**
+ * A test app whose email goes to a fresh SMTP sink, with the outbox poll, the email sweep and
+ * message retries fast enough for a test to wait on them; `workers` also starts the API's
+ * background work and the consumers, as a serving instance does.
+ */
+export async function createMailingTestApp(
+  overrides: Record<string, string> = {},
+  { workers = false } = {},
+): Promise<{ smtp: SmtpSink; t: TestApp }> {
+  const smtp = await startSmtpSink();
+  try {
+    const t = await createTestApp({
+      SMTP_URL: smtp.url,
+      OUTBOX_POLL_MS: '100',
+      EMAIL_SWEEP_INTERVAL_MS: '200',
+      MESSAGE_RETRY_BASE_MS: '50',
+      ...overrides,
+    });
+    if (workers) await t.deps.start({ api: true, workers: true });
+    return { smtp, t };
+  } catch (error) {
+    await smtp.close();
+    throw error;
+  }
 }
 
 /** Whether this run talks to real services (as CI's first pass does) or the embedded mode. */
