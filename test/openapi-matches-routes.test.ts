@@ -204,28 +204,19 @@ describe('each operation documents what its route validates', () => {
       expect(documentedViews).toEqual(validatedViews);
     };
 
-  it(
-    'path parameters: the same names and types, all required',
+  it.each([
+    ['path', 'params', 'the same names and types, all required'],
+    [
+      'query',
+      'querystring',
+      'the same names and types, required only where no default fills them in',
+    ],
+    ['header', 'headers', 'the same names and types'],
+  ] as const)('%s parameters (route schema %s): %s', (where, part, _what) =>
     each((route, operation) => [
-      documentedParameters(operation, 'path'),
-      expectedParameters(route.schema?.params, 'path'),
-    ]),
-  );
-
-  it(
-    'query parameters: the same names and types, required only where no default fills them in',
-    each((route, operation) => [
-      documentedParameters(operation, 'query'),
-      expectedParameters(route.schema?.querystring, 'query'),
-    ]),
-  );
-
-  it(
-    'header parameters: the same names and types',
-    each((route, operation) => [
-      documentedParameters(operation, 'header'),
-      expectedParameters(route.schema?.headers, 'header'),
-    ]),
+      documentedParameters(operation, where),
+      expectedParameters(route.schema?.[part], where),
+    ])(),
   );
 
   it(
