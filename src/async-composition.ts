@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import type { Database } from './infra/postgres/database.js';
+import type { EventLookup } from './modules/events/index.js';
 import type { BookingModule } from './modules/bookings/booking.module.js';
 import { analyticsConsumer } from './modules/analytics/analytics.consumer.js';
 import { AnalyticsRepository } from './modules/analytics/analytics.repository.js';
@@ -48,6 +49,8 @@ export function createAsyncModule(input: {
   config: Config;
   database: Database;
   booking: BookingModule;
+  /** The events module's lookup (live counts). */
+  events: EventLookup;
   pubsub: PubSub;
   clock: Clock;
   logger: Logger;
@@ -91,7 +94,7 @@ export function createAsyncModule(input: {
   });
   const consumers = [
     notifications.consumer,
-    liveUpdateConsumer({ db: database.db, hub }),
+    liveUpdateConsumer({ events: input.events, hub }),
     sagaWorkerConsumer(input.booking.sagaDriver, database.db),
     analyticsConsumer({
       analytics: new AnalyticsRepository(database.db),

@@ -272,6 +272,7 @@ export async function createDependencies(
     config,
     database,
     booking,
+    events: eventRepository,
     pubsub: infra.pubsub,
     clock,
     logger,

@@ -266,12 +266,14 @@ export class BookingSaga {
       case 'CLOSED': {
         // Paid too late (the hold expired or was released), or the event was cancelled:
         // the seats are not this booking's. Give them back and refund.
+        // Read before the transaction: it only words the failure, and the embedded database's
+        // one connection belongs to the transaction until it ends.
+        const status =
+          answer.outcome === 'CLOSED'
+            ? 'cancelled'
+            : await this.deps.inventory.eventStatus(payload.eventId);
         const next = await this.deps.db.transaction().execute(async (trx) => {
           const hold = await this.deps.inventory.lockActive(payload.holdId, trx);
-          const status =
-            answer.outcome === 'CLOSED'
-              ? 'cancelled'
-              : await this.deps.inventory.eventStatus(payload.eventId, trx);
           return this.paidTooLate(trx, saga, payload, hold, status, now, effects);
         });
         return { saga: next };

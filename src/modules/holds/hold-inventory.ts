@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/database/schema.js';
+import type { EventLookup } from '../events/index.js';
 import type { HoldReleaser, ReleasedHold } from './hold-releaser.js';
 import type { HoldRepository, HoldRow } from './hold.repository.js';
 import type { InventoryRepository } from './inventory.repository.js';
@@ -14,6 +15,7 @@ export class HoldInventory {
     private readonly holds: HoldRepository,
     private readonly inventory: InventoryRepository,
     private readonly releaser: HoldReleaser,
+    private readonly events: EventLookup,
   ) {}
 
   /** The hold, locked for a state change; undefined when it is not active any more. */
@@ -40,9 +42,9 @@ export class HoldInventory {
     return released;
   }
 
-  /** The event's status, unlocked: enough to word a failure. */
-  eventStatus(eventId: string, trx: Kysely<DB>): Promise<string | undefined> {
-    return this.inventory.eventStatus(eventId, trx);
+  /** The event's status, unlocked (from the events module): enough to word a failure. */
+  async eventStatus(eventId: string): Promise<string | undefined> {
+    return (await this.events.findById(eventId))?.status;
   }
 
   /** sold → available for a cancelled booking's seats (and the event's counters). */

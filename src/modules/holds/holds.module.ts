@@ -36,6 +36,6 @@ export function createHoldsModule(input: {
   return {
     holds: new HoldService({ ...input, holds: repository, releaser }),
     sales: new HoldSales(input.db, input.clock, { maxBatch: input.settings.maxBatch }),
-    inventory: new HoldInventory(repository, seats, releaser),
+    inventory: new HoldInventory(repository, seats, releaser, input.events),
   };
 }

@@ -11,13 +11,6 @@ import type { DB } from '../../platform/database/schema.js';
 export class InventoryRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
-  /** The event's status, unlocked: enough to word a failure. */
-  async eventStatus(eventId: string, trx: Kysely<DB>): Promise<string | undefined> {
-    const { rows } = await sql<{ status: string }>`
-      SELECT status FROM events WHERE id = ${eventId}`.execute(trx);
-    return rows[0]?.status;
-  }
-
   /** held → available for the seats of a hold that is being released or has expired. */
   async returnHeldSeats(holdId: string, trx: Kysely<DB>): Promise<string[]> {
     const { rows } = await sql<{ id: string }>`

@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../platform/database/schema.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
+import type { EventLookup } from '../events/index.js';
 import { CoalescedReads } from './coalesced-reads.js';
 import type { LiveHub, LiveUpdate } from './live-hub.js';
 
@@ -17,14 +16,13 @@ const STATUS_BY_TYPE: Record<string, LiveUpdate['changes'][number]['status']> = 
  * Seat and availability changes → every instance's WebSocket clients. Redelivered duplicates
  * need no guard: an update carries the current state, so sending it twice is harmless.
  */
-export function liveUpdateConsumer(deps: { db: Kysely<DB>; hub: LiveHub }): ConsumerSpec {
-  const counts = new CoalescedReads((eventId) =>
-    deps.db
-      .selectFrom('events_with_inventory')
-      .select(['available', 'held', 'sold'])
-      .where('id', '=', eventId)
-      .executeTakeFirst(),
-  );
+export function liveUpdateConsumer(deps: { events: EventLookup; hub: LiveHub }): ConsumerSpec {
+  // The counts from the events module, which owns them (read from the primary: a replica
+  // could answer with the counts from before this message's commit).
+  const counts = new CoalescedReads(async (eventId) => {
+    const event = await deps.events.findById(eventId);
+    return event && { available: event.available, held: event.held, sold: event.sold };
+  });
   return {
     name: LIVE_UPDATES_CONSUMER,
     bindings: Object.keys(STATUS_BY_TYPE),
