@@ -215,17 +215,140 @@ describe('ResilientPaymentGateway', () => {
   });
 });
 
+const simulators: FastifyInstance[] = [];
+afterAll(async () => {
+  await Promise.all(simulators.map((app) => app.close()));
+});
+
+/**
+ * The PaymentGateway port's contract: the in-process provider of the embedded mode and the HTTP
+ * adapter (against the shipped simulator) answer every case alike. A real provider's adapter
+ * joins the table.
+ */
+describe.each<[string, () => Promise<{ gateway: PaymentGateway; ledger: PaymentLedger }>]>([
+  [
+    'simulated, in process',
+    async () => {
+      const ledger = new PaymentLedger({ slowMs: 300, latencyMs: 0, failureRate: 0 });
+      return { gateway: new SimulatedPaymentGateway(ledger), ledger };
+    },
+  ],
+  [
+    'http, against the simulator',
+    async () => {
+      const built = buildPaymentSimulator({ slowMs: 300, latencyMs: 0, failureRate: 0 });
+      simulators.push(built.app);
+      const url = await built.app.listen({ port: 0, host: '127.0.0.1' });
+      return { gateway: new HttpPaymentGateway(url), ledger: built.ledger };
+    },
+  ],
+])('PaymentGateway contract (%s)', (_name, make) => {
+  let gateway: PaymentGateway;
+  let ledger: PaymentLedger;
+  beforeAll(async () => {
+    ({ gateway, ledger } = await make());
+  });
+  const entriesOf = async (key: string) =>
+    ledger.entries.filter((e) => e.idempotencyKey === key || e.idempotencyKey === `refund:${key}`);
+
+  it('when one key is charged twice, then both answers carry the same charge and the ledger has one', async () => {
+    const request = chargeOf('tok_visa', 4_200);
+
+    const first = await gateway.charge(request);
+    const second = await gateway.charge(request);
+
+    expect(first.outcome).toBe('succeeded');
+    expect(second).toEqual(first);
+    const entries = await entriesOf(request.idempotencyKey);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ kind: 'charge', amountCents: 4_200, currency: 'EUR' });
+  });
+
+  it('when concurrent charges share a key, then the ledger still has one charge', async () => {
+    const request = chargeOf('tok_visa');
+
+    const results = await Promise.all(Array.from({ length: 5 }, () => gateway.charge(request)));
+
+    expect(
+      new Set(results.map((r) => (r.outcome === 'succeeded' ? r.chargeId : r.reason))).size,
+    ).toBe(1);
+    expect((await entriesOf(request.idempotencyKey)).map((e) => e.kind)).toEqual(['charge']);
+  });
+
+  it('answers a declined card as a declined outcome, not an error', async () => {
+    const request = chargeOf('tok_declined');
+
+    const result = await gateway.charge(request);
+
+    expect(result).toEqual({ outcome: 'declined', reason: 'card_declined' });
+    expect((await entriesOf(request.idempotencyKey)).map((e) => e.kind)).toEqual(['decline']);
+    expect(await gateway.settleCharge(request.idempotencyKey)).toBeNull();
+  });
+
+  it('refunds a charge once, however often the refund is sent, and settleCharge then says refunded', async () => {
+    const request = chargeOf('tok_visa', 3_000);
+    const charged = await gateway.charge(request);
+    if (charged.outcome !== 'succeeded') throw new Error('charge failed');
+    expect(await gateway.settleCharge(request.idempotencyKey)).toEqual({
+      chargeId: charged.chargeId,
+      status: 'succeeded',
+      amountCents: 3_000,
+    });
+    const refund: RefundRequest = {
+      idempotencyKey: `refund:${request.idempotencyKey}`,
+      chargeId: charged.chargeId,
+      amountCents: 3_000,
+    };
+
+    const first = await gateway.refund(refund);
+    const second = await gateway.refund(refund);
+
+    expect(first.refundId).toEqual(expect.any(String));
+    expect(second).toEqual(first);
+    expect(await gateway.settleCharge(request.idempotencyKey)).toEqual({
+      chargeId: charged.chargeId,
+      status: 'refunded',
+      amountCents: 3_000,
+    });
+    const entries = await entriesOf(request.idempotencyKey);
+    expect(entries.map((e) => e.kind)).toEqual(['charge', 'refund']);
+    expect(entries[1]).toMatchObject({ chargeId: charged.chargeId, amountCents: 3_000 });
+  });
+
+  it('answers null from settleCharge for a key it never saw', async () => {
+    expect(await gateway.settleCharge(`never-charged-${randomUUID()}`)).toBeNull();
+  });
+
+  it('when a charge arrives after its key was settled as never charged, then it is refused and no money moves', async () => {
+    // The request a crashed or timed-out caller sent, reaching the provider after the saga
+    // concluded "nothing was charged" and failed the booking.
+    const late = chargeOf('tok_visa', 2_500);
+    expect(await gateway.settleCharge(late.idempotencyKey)).toBeNull();
+
+    const result = await gateway.charge(late);
+
+    expect(result).toEqual({ outcome: 'declined', reason: 'idempotency_key_voided' });
+    expect((await entriesOf(late.idempotencyKey)).map((e) => e.kind)).toEqual(['decline']);
+    expect(await gateway.settleCharge(late.idempotencyKey)).toBeNull();
+  });
+
+  it('reports provider errors as PaymentUnavailableError provider_error', async () => {
+    const error = await unavailable(gateway.charge(chargeOf('tok_error')));
+    expect(error.reason).toBe('provider_error');
+    const unknownCharge = await unavailable(
+      gateway.refund({ idempotencyKey: 'refund:nothing', chargeId: 'ch_nothing', amountCents: 1 }),
+    );
+    expect(unknownCharge.reason).toBe('provider_error');
+  });
+});
+
 describe('HttpPaymentGateway against the payment simulator', () => {
   let simulator: FastifyInstance;
-  let ledger: PaymentLedger;
   let baseUrl: string;
-  let http: HttpPaymentGateway;
   beforeAll(async () => {
     const built = buildPaymentSimulator({ slowMs: 300, latencyMs: 0, failureRate: 0 });
     simulator = built.app;
-    ledger = built.ledger;
     baseUrl = await simulator.listen({ port: 0, host: '127.0.0.1' });
-    http = new HttpPaymentGateway(baseUrl);
   });
   afterAll(async () => {
     await simulator?.close();
@@ -239,97 +362,6 @@ describe('HttpPaymentGateway against the payment simulator', () => {
       (e) => e.idempotencyKey === key || e.idempotencyKey === `refund:${key}`,
     );
   };
-
-  it('when one key is charged twice, then both answers carry the same charge and the ledger has one', async () => {
-    const request = chargeOf('tok_visa', 4_200);
-
-    const first = await http.charge(request);
-    const second = await http.charge(request);
-
-    expect(first.outcome).toBe('succeeded');
-    expect(second).toEqual(first);
-    const entries = await ledgerOverHttp(request.idempotencyKey);
-    expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ kind: 'charge', amountCents: 4_200, currency: 'EUR' });
-    expect(ledger.entries).toContainEqual(entries[0]);
-  });
-
-  it('when concurrent charges share a key, then the ledger still has one charge', async () => {
-    const request = chargeOf('tok_visa');
-
-    const results = await Promise.all(Array.from({ length: 5 }, () => http.charge(request)));
-
-    expect(
-      new Set(results.map((r) => (r.outcome === 'succeeded' ? r.chargeId : r.reason))).size,
-    ).toBe(1);
-    expect((await ledgerOverHttp(request.idempotencyKey)).map((e) => e.kind)).toEqual(['charge']);
-  });
-
-  it('answers a declined card as a declined outcome, not an error', async () => {
-    const request = chargeOf('tok_declined');
-
-    const result = await http.charge(request);
-
-    expect(result).toEqual({ outcome: 'declined', reason: 'card_declined' });
-    expect((await ledgerOverHttp(request.idempotencyKey)).map((e) => e.kind)).toEqual(['decline']);
-    expect(await http.settleCharge(request.idempotencyKey)).toBeNull();
-  });
-
-  it('refunds a charge once, however often the refund is sent, and settleCharge then says refunded', async () => {
-    const request = chargeOf('tok_visa', 3_000);
-    const charged = await http.charge(request);
-    if (charged.outcome !== 'succeeded') throw new Error('charge failed');
-    expect(await http.settleCharge(request.idempotencyKey)).toEqual({
-      chargeId: charged.chargeId,
-      status: 'succeeded',
-      amountCents: 3_000,
-    });
-    const refund: RefundRequest = {
-      idempotencyKey: `refund:${request.idempotencyKey}`,
-      chargeId: charged.chargeId,
-      amountCents: 3_000,
-    };
-
-    const first = await http.refund(refund);
-    const second = await http.refund(refund);
-
-    expect(first.refundId).toEqual(expect.any(String));
-    expect(second).toEqual(first);
-    expect(await http.settleCharge(request.idempotencyKey)).toEqual({
-      chargeId: charged.chargeId,
-      status: 'refunded',
-      amountCents: 3_000,
-    });
-    const entries = await ledgerOverHttp(request.idempotencyKey);
-    expect(entries.map((e) => e.kind)).toEqual(['charge', 'refund']);
-    expect(entries[1]).toMatchObject({ chargeId: charged.chargeId, amountCents: 3_000 });
-  });
-
-  it('answers null from settleCharge for a key it never saw', async () => {
-    expect(await http.settleCharge(`never-charged-${randomUUID()}`)).toBeNull();
-  });
-
-  it('when a charge arrives after its key was settled as never charged, then it is refused and no money moves', async () => {
-    // The request a crashed or timed-out caller sent, reaching the provider after the saga
-    // concluded "nothing was charged" and failed the booking.
-    const late = chargeOf('tok_visa', 2_500);
-    expect(await http.settleCharge(late.idempotencyKey)).toBeNull();
-
-    const result = await http.charge(late);
-
-    expect(result).toEqual({ outcome: 'declined', reason: 'idempotency_key_voided' });
-    expect((await ledgerOverHttp(late.idempotencyKey)).map((e) => e.kind)).toEqual(['decline']);
-    expect(await http.settleCharge(late.idempotencyKey)).toBeNull();
-  });
-
-  it('reports provider errors as PaymentUnavailableError provider_error', async () => {
-    const error = await unavailable(http.charge(chargeOf('tok_error')));
-    expect(error.reason).toBe('provider_error');
-    const unknownCharge = await unavailable(
-      http.refund({ idempotencyKey: 'refund:nothing', chargeId: 'ch_nothing', amountCents: 1 }),
-    );
-    expect(unknownCharge.reason).toBe('provider_error');
-  });
 
   it('when the simulator is slow, then the resilient gateway gives up at its timeout and the late charge is found', async () => {
     const gateway = new ResilientPaymentGateway(new HttpPaymentGateway(baseUrl), {
