@@ -15,7 +15,7 @@ import { startThrowawayRedis, type ThrowawayRedis } from '../../test/support/thr
 import { MemoryRateLimitStore } from '../infra/memory/memory-rate-limit-store.js';
 import type { UserRole } from './database/schema.js';
 import { RedisRateLimitStore } from '../infra/redis/redis-rate-limit-store.js';
-import { SYSTEM_AUDIT_CONTEXT } from '../modules/audit/audit-context.js';
+import { SYSTEM_AUDIT_CONTEXT } from './audit-context.js';
 import { UserRepository } from '../modules/users/user.repository.js';
 import type { RateLimitStore } from './ports/rate-limit-store.js';
 import { clientKeyOf, registerRateLimiting } from './rate-limit.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dependencies } from '../composition.js';
 import type { UserRole } from '../platform/database/schema.js';
-import { SYSTEM_AUDIT_CONTEXT } from '../modules/audit/audit-context.js';
+import { SYSTEM_AUDIT_CONTEXT } from '../platform/audit-context.js';
 import type { Principal } from '../platform/principal.js';
 import { UserRepository } from '../modules/users/user.repository.js';
 

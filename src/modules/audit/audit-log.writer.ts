@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/database/schema.js';
-import type { AuditContext } from './audit-context.js';
+import type { AuditContext } from '../../platform/audit-context.js';
 
 /**
  * Every action the audit log records. The names are stable (reports and alerts match on
