@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import type { Database } from './infra/postgres/database.js';
 import type { EventLookup } from './modules/events/index.js';
+import type { UserAccounts } from './modules/users/index.js';
 import type { BookingModule } from './modules/bookings/booking.module.js';
 import { analyticsConsumer } from './modules/analytics/analytics.consumer.js';
 import { AnalyticsRepository } from './modules/analytics/analytics.repository.js';
@@ -51,6 +52,8 @@ export function createAsyncModule(input: {
   booking: BookingModule;
   /** The events module's lookup (live counts). */
   events: EventLookup;
+  /** The users module's accounts (notification emails). */
+  users: UserAccounts;
   pubsub: PubSub;
   clock: Clock;
   logger: Logger;
@@ -87,6 +90,7 @@ export function createAsyncModule(input: {
   );
   const notifications = createNotificationsModule({
     db: database.db,
+    users: input.users,
     mailer: config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.messaging.smtpFrom) : undefined,
     emailSweepMs: config.messaging.emailSweepMs,
     clock: input.clock,

@@ -273,6 +273,7 @@ export async function createDependencies(
     database,
     booking,
     events: eventRepository,
+    users,
     pubsub: infra.pubsub,
     clock,
     logger,

@@ -1,5 +1,6 @@
 import { batchedConsumer } from '../../platform/messaging/batched-consumer.js';
 import type { BusMessage, ConsumerSpec } from '../../platform/ports/message-bus.js';
+import type { UserAccounts } from '../users/index.js';
 import type { NotificationRepository } from './notification.repository.js';
 
 export const NOTIFICATIONS_CONSUMER = 'notifications';
@@ -53,6 +54,8 @@ function render(message: BusMessage): Rendered | null {
  */
 export function notificationConsumer(deps: {
   notifications: NotificationRepository;
+  /** The users module's accounts: where the emails go. */
+  users: Pick<UserAccounts, 'emailsOf'>;
   emailEnabled: boolean;
   sendNow: (emailId: string) => Promise<void>;
   maxBatch: number;
@@ -68,10 +71,12 @@ export function notificationConsumer(deps: {
           const data = { ...message.payload, messageId: message.messageId };
           return [{ ...rendered, messageId: message.messageId, data }];
         });
+        const emails = deps.emailEnabled
+          ? await deps.users.emailsOf([...new Set(notifications.map((n) => n.userId))])
+          : new Map<string, string>();
         const emailIds = await deps.notifications.insertOnce({
           consumer: NOTIFICATIONS_CONSUMER,
-          notifications,
-          email: deps.emailEnabled,
+          notifications: notifications.map((n) => ({ ...n, email: emails.get(n.userId) ?? null })),
         });
         for (const emailId of emailIds) await deps.sendNow(emailId).catch(() => undefined);
       },

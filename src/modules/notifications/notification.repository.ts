@@ -13,9 +13,9 @@ export class NotificationRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   /**
-   * Records a batch of notifications (and, with `email`, queues each one's email to the
-   * user's address), each only if this statement took its message: at most once per message,
-   * one autocommitted statement for the whole batch. Answers the queued emails' ids.
+   * Records a batch of notifications (and queues an email for each one given an address),
+   * each only if this statement took its message: at most once per message, one autocommitted
+   * statement for the whole batch. Answers the queued emails' ids.
    */
   async insertOnce(input: {
     consumer: string;
@@ -26,30 +26,35 @@ export class NotificationRepository {
       title: string;
       body: string;
       data: Record<string, unknown>;
+      /** Where its email goes; null: in-app only. */
+      email: string | null;
     }>;
-    email: boolean;
   }): Promise<string[]> {
     if (input.notifications.length === 0) return [];
     const { rows } = await sql<{ email_id: string }>`
       WITH item AS (
-        SELECT DISTINCT ON ("messageId") "messageId" AS message_id, "userId", type, title, body, data
+        SELECT DISTINCT ON ("messageId") "messageId" AS message_id, "userId", type, title, body, data,
+               email
         FROM jsonb_to_recordset(${JSON.stringify(input.notifications)}::jsonb)
-             AS x("messageId" uuid, "userId" uuid, type text, title text, body text, data jsonb)
+             AS x("messageId" uuid, "userId" uuid, type text, title text, body text, data jsonb,
+                  email text)
       ), taken AS (
         INSERT INTO processed_messages (consumer, message_id)
         SELECT ${input.consumer}, message_id FROM item
         ON CONFLICT DO NOTHING
         RETURNING message_id
+      ), fresh AS (
+        -- Ids made here, so each email can name its notification without reading it back.
+        SELECT gen_random_uuid() AS id, item.* FROM item JOIN taken USING (message_id)
       ), notification AS (
-        INSERT INTO notifications (user_id, type, title, body, data)
-        SELECT item."userId", item.type, item.title, item.body, item.data
-        FROM item JOIN taken USING (message_id)
-        RETURNING id, user_id, title, body
+        INSERT INTO notifications (id, user_id, type, title, body, data)
+        SELECT id, "userId", type, title, body, data FROM fresh
+        RETURNING id
       ), email AS (
         INSERT INTO email_deliveries (notification_id, to_address, subject, body)
-        SELECT notification.id, users.email, notification.title, notification.body
-        FROM notification JOIN users ON users.id = notification.user_id
-        WHERE ${input.email}::boolean
+        SELECT fresh.id, fresh.email, fresh.title, fresh.body
+        FROM fresh JOIN notification USING (id)
+        WHERE fresh.email IS NOT NULL
         RETURNING id
       )
       SELECT id AS email_id FROM email`.execute(this.db);

@@ -4,6 +4,7 @@ import type { DB } from '../../platform/database/schema.js';
 import { BackgroundLoop } from '../../platform/background-loop.js';
 import type { Clock } from '../../platform/clock.js';
 import type { DependencyCheck } from '../../platform/health.js';
+import type { UserAccounts } from '../users/index.js';
 import type { Mailer } from '../../platform/ports/mailer.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
 import { EmailSender } from './email-sender.js';
@@ -23,6 +24,7 @@ export interface NotificationsModule {
 
 export function createNotificationsModule(input: {
   db: Kysely<DB>;
+  users: Pick<UserAccounts, 'emailsOf'>;
   /** The mail adapter the composition root chose (SMTP_URL); none: in-app notifications only. */
   mailer?: Mailer;
   emailSweepMs: number;
@@ -39,6 +41,7 @@ export function createNotificationsModule(input: {
     emailSender,
     consumer: notificationConsumer({
       notifications: repository,
+      users: input.users,
       emailEnabled: Boolean(emailSender),
       sendNow: (id) => emailSender?.sendNow(id) ?? Promise.resolve(),
       maxBatch: 64,

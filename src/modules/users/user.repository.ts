@@ -16,7 +16,7 @@ export interface UserPage {
  */
 export type UserAccounts = Pick<
   UserRepository,
-  'findById' | 'findByEmail' | 'insert' | 'update' | 'list' | 'epochs'
+  'findById' | 'findByEmail' | 'emailsOf' | 'insert' | 'update' | 'list' | 'epochs'
 >;
 
 export class UserRepository {
@@ -24,6 +24,17 @@ export class UserRepository {
 
   findById(id: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The addresses of these users (unknown ids are left out), for notification emails. */
+  async emailsOf(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('users')
+      .select(['id', 'email'])
+      .where('id', 'in', ids)
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.email]));
   }
 
   findByEmail(email: string): Promise<UserRow | undefined> {
