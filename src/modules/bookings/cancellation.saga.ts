@@ -95,9 +95,12 @@ export class CancellationSaga {
       const booking = await this.deps.bookings.lockById(payload.bookingId, trx);
       if (booking?.status === 'confirmed') {
         const seatIds = await this.deps.inventory.returnSold(
-          booking.event_id,
-          booking.id,
-          booking.quantity,
+          {
+            eventId: booking.event_id,
+            bookingId: booking.id,
+            holdId: booking.hold_id,
+            quantity: booking.quantity,
+          },
           trx,
         );
         await this.deps.bookings.cancelTickets(booking.id, trx);

@@ -79,7 +79,7 @@ export class CreateEvent {
       if (input.sectionPrices) {
         assertSectionsExist(
           input.sectionPrices,
-          await this.deps.events.venueSectionNames(input.venueId),
+          (await this.deps.venues.layout(input.venueId)).map((section) => section.name),
         );
       }
     } else {

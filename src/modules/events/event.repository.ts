@@ -8,6 +8,7 @@ import type {
   SeatStatus,
 } from '../../platform/database/schema.js';
 import { escapeLike } from '../../platform/like-pattern.js';
+import type { VenueLayoutView } from '../venues/index.js';
 
 /** An event with its inventory (available, held, sold) as the view events_with_inventory sums it. */
 export type EventRow = Selectable<EventsWithInventoryView>;
@@ -149,26 +150,37 @@ export class EventRepository implements EventLookup {
     }
   }
 
-  /** draft → published; reserved seating materializes one row per venue seat, atomically. */
-  async publish(id: string, also?: AlsoInTransaction<EventRow>): Promise<EventRow | undefined> {
+  /**
+   * draft → published; reserved seating materializes one row per seat of `layout` (the
+   * venue's, from the venues module), atomically.
+   */
+  async publish(
+    id: string,
+    layout: VenueLayoutView | undefined,
+    also?: AlsoInTransaction<EventRow>,
+  ): Promise<EventRow | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('events')
         .set({ status: 'published', published_at: new Date(), updated_at: new Date() })
         .where('id', '=', id)
         .where('status', '=', 'draft')
-        .returning(['id', 'seating', 'venue_id', 'section_prices', 'price_cents'])
+        .returning(['id', 'seating', 'section_prices', 'price_cents'])
         .executeTakeFirst();
-      if (row?.seating === 'reserved' && row.venue_id) {
+      if (row?.seating === 'reserved' && layout) {
+        const rows = layout
+          .flatMap((section) =>
+            section.rows.map((r) => ({ section: section.name, label: r.label, seats: r.seats })),
+          )
+          .map((r, position) => ({ ...r, position }));
         await sql`
           INSERT INTO event_seats (event_id, section, row_label, number, price_cents, sort_key)
-          SELECT ${row.id}, s.name, r.label, n,
-                 COALESCE((${JSON.stringify(row.section_prices)}::jsonb ->> s.name)::int, ${row.price_cents}::int),
-                 row_number() OVER (ORDER BY s.position, r.position, n)
-          FROM venue_sections s
-          JOIN venue_rows r ON r.section_id = s.id
-          CROSS JOIN LATERAL generate_series(1, r.seat_count) AS n
-          WHERE s.venue_id = ${row.venue_id}`.execute(trx);
+          SELECT ${row.id}, r.section, r.label, n,
+                 COALESCE((${JSON.stringify(row.section_prices)}::jsonb ->> r.section)::int, ${row.price_cents}::int),
+                 row_number() OVER (ORDER BY r.position, n)
+          FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+               AS r(section text, label text, seats int, position int)
+          CROSS JOIN LATERAL generate_series(1, r.seats) AS n`.execute(trx);
       }
       if (!row) return undefined;
       const published = (await this.findById(id, trx))!;
@@ -203,15 +215,6 @@ export class EventRepository implements EventLookup {
       .where('event_id', '=', eventId)
       .orderBy('sort_key')
       .execute();
-  }
-
-  async venueSectionNames(venueId: string): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('venue_sections')
-      .select('name')
-      .where('venue_id', '=', venueId)
-      .execute();
-    return rows.map((r) => r.name);
   }
 }
 

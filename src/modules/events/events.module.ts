@@ -28,8 +28,8 @@ export function createEventsModule(deps: {
   const ownership = new EventOwnership(events);
   return {
     create: new CreateEvent({ events, venues: deps.venues }),
-    update: new UpdateEvent({ events, ownership, cache }),
-    publish: new PublishEvent({ events, ownership, cache }),
+    update: new UpdateEvent({ events, venues: deps.venues, ownership, cache }),
+    publish: new PublishEvent({ events, venues: deps.venues, ownership, cache }),
     cancel: new CancelEvent({ events, ownership, cache, onCancelled: deps.onCancelled }),
     queries: new EventQueries({ events, cache }),
     ownership,

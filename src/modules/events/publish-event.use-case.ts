@@ -3,6 +3,7 @@ import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/principal.js';
 import { recordAudit, type AuditContext } from '../audit/index.js';
 import { EventCacheKeys } from './event.cache-keys.js';
+import type { VenueLookup } from '../venues/index.js';
 import type { EventOwnership } from './event-rules.js';
 import type { EventRepository } from './event.repository.js';
 import type { EventView } from './event.schemas.js';
@@ -13,6 +14,7 @@ export class PublishEvent {
   constructor(
     private readonly deps: {
       events: EventRepository;
+      venues: VenueLookup;
       ownership: EventOwnership;
       cache: ReadCache;
     },
@@ -29,7 +31,12 @@ export class PublishEvent {
     if (current.starts_at.getTime() <= Date.now()) {
       throw new AppError('INVALID_STATE', 'An event that has already started cannot be published');
     }
-    const row = await this.deps.events.publish(id, (trx, published) =>
+    // Read before the publish transaction: the venues module owns the layout.
+    const layout =
+      current.seating === 'reserved' && current.venue_id
+        ? await this.deps.venues.layout(current.venue_id)
+        : undefined;
+    const row = await this.deps.events.publish(id, layout, (trx, published) =>
       recordAudit(trx, {
         context: audit,
         action: 'event.published',

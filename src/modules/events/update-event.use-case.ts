@@ -4,6 +4,7 @@ import type { EventsTable } from '../../platform/database/schema.js';
 import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/principal.js';
 import { changedFields, recordAudit, type AuditContext } from '../audit/index.js';
+import type { VenueLookup } from '../venues/index.js';
 import { EventCacheKeys } from './event.cache-keys.js';
 import {
   assertSectionsExist,
@@ -26,6 +27,7 @@ export class UpdateEvent {
   constructor(
     private readonly deps: {
       events: EventRepository;
+      venues: VenueLookup;
       ownership: EventOwnership;
       cache: ReadCache;
     },
@@ -71,7 +73,7 @@ export class UpdateEvent {
       }
       assertSectionsExist(
         input.sectionPrices,
-        await this.deps.events.venueSectionNames(current.venue_id),
+        (await this.deps.venues.layout(current.venue_id)).map((section) => section.name),
       );
     }
     if (input.startsAt !== undefined) assertStartsInFuture(input.startsAt);

@@ -49,11 +49,9 @@ export class HoldInventory {
 
   /** sold → available for a cancelled booking's seats (and the event's counters). */
   returnSold(
-    eventId: string,
-    bookingId: string,
-    quantity: number,
+    sale: { eventId: string; bookingId: string; holdId: string | null; quantity: number },
     trx: Kysely<DB>,
   ): Promise<string[]> {
-    return this.inventory.returnSold(eventId, bookingId, quantity, trx);
+    return this.inventory.returnSold(sale, trx);
   }
 }

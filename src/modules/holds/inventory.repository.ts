@@ -21,20 +21,19 @@ export class InventoryRepository {
 
   /** sold → available for a cancelled booking. */
   async returnSold(
-    eventId: string,
-    bookingId: string,
-    quantity: number,
+    sale: { eventId: string; bookingId: string; holdId: string | null; quantity: number },
     trx: Kysely<DB>,
   ): Promise<string[]> {
+    const { eventId, bookingId, holdId, quantity } = sale;
     const { rows } = await sql<{ id: string }>`
       UPDATE event_seats SET status = 'available', booking_id = NULL
       WHERE booking_id = ${bookingId} RETURNING id`.execute(trx);
-    // Back into the stock bucket its hold took the tickets from (migration 013).
+    // Back into the stock bucket the booking's hold took the tickets from (migration 013).
     await sql`
       UPDATE event_stock s
       SET sold = s.sold - ${quantity}::int, available = s.available + ${quantity}::int
-      FROM bookings b JOIN holds h ON h.id = b.hold_id
-      WHERE b.id = ${bookingId} AND s.event_id = ${eventId} AND s.bucket = h.bucket`.execute(trx);
+      FROM holds h
+      WHERE h.id = ${holdId} AND s.event_id = ${eventId} AND s.bucket = h.bucket`.execute(trx);
     return rows.map((r) => r.id);
   }
 }

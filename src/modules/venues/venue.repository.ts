@@ -5,9 +5,11 @@ import type { VenueLayoutView } from './venue.schemas.js';
 
 export type VenueRow = Selectable<VenuesTable>;
 
-/** What other modules may ask of the venues table: one venue by id. */
+/** What other modules may ask of the venues tables: one venue, and its seat layout. */
 export interface VenueLookup {
   findById(id: string): Promise<VenueRow | undefined>;
+  /** Sections in order, each with its rows in order (label, seat count). */
+  layout(venueId: string): Promise<VenueLayoutView>;
 }
 
 export class VenueRepository implements VenueLookup {
