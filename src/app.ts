@@ -151,14 +151,14 @@ export async function buildApp(
       await api.register(
         bookingRoutes(booking.bookings, booking.idempotency, guards, booking.admission),
       );
-      await api.register(sagaAdminRoutes(booking.sagas, guards));
+      await api.register(sagaAdminRoutes(services.sagas, guards));
       await api.register(deadLetterRoutes(messaging.deadLetterAdmin, guards));
-      await api.register(notificationRoutes(messaging.notifications.repository, guards));
+      await api.register(notificationRoutes(messaging.notifications.inbox, guards));
       await api.register(
         analyticsRoutes({
           analytics: services.analytics,
           events: services.events.ownership,
-          readDb: deps.readDb,
+          bookingsExport: services.bookingsExport,
           guards,
         }),
       );

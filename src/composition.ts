@@ -22,6 +22,8 @@ import { PasswordHasher } from './modules/auth/password-hasher.js';
 import { SessionRepository } from './modules/auth/session.repository.js';
 import { TokenIssuer } from './modules/auth/token-issuer.js';
 import { EventRepository } from './modules/events/event.repository.js';
+import { SagaQueries } from './modules/admin/saga-queries.js';
+import { BookingsExport } from './modules/analytics/booking-export.js';
 import { createEventsModule, type EventsModule } from './modules/events/events.module.js';
 import { UserRepository } from './modules/users/user.repository.js';
 import { VenueRepository } from './modules/venues/venue.repository.js';
@@ -67,6 +69,10 @@ export interface Dependencies {
     analytics: AnalyticsService;
     venues: VenueService;
     events: EventsModule;
+    /** The admin's view of the sagas. */
+    sagas: SagaQueries;
+    /** The organizer's bookings CSV (from the replica when one is configured). */
+    bookingsExport: BookingsExport;
   };
   /** Catalog and analytics reads: the replica (DATABASE_READ_URL) or the primary. */
   readDb: Kysely<DB>;
@@ -315,6 +321,8 @@ export async function createDependencies(
       venues: new VenueService(venueRepository),
       events,
       analytics: new AnalyticsService(new AnalyticsRepository(readDb), events.ownership, clock),
+      sagas: new SagaQueries({ sagas: booking.sagas }),
+      bookingsExport: new BookingsExport({ readDb }),
     },
     readDb,
     start: (roles) => messaging.start(roles),

@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AuthGuards } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
-import { PageQuery, cursorDate, decodeCursor, pageOf, toPage } from '../../platform/pagination.js';
-import type { SagaRepository } from '../../platform/saga/saga.repository.js';
+import { PageQuery, pageOf } from '../../platform/pagination.js';
+import type { SagaStatus as SagaStatusValue } from '../../platform/database/schema.js';
+import type { SagaQueries } from './saga-queries.js';
 
 const SagaStatus = Type.Union(
   ['running', 'compensating', 'completed', 'compensated', 'failed'].map((s) => Type.Literal(s)),
@@ -23,10 +24,7 @@ const SagaRowSchema = Type.Object({
   finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 
-export function sagaAdminRoutes(
-  sagas: SagaRepository,
-  guards: AuthGuards,
-): FastifyPluginAsyncTypebox {
+export function sagaAdminRoutes(sagas: SagaQueries, guards: AuthGuards): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/admin/sagas',
@@ -43,31 +41,8 @@ export function sagaAdminRoutes(
           response: { 200: pageOf(SagaRowSchema), ...problems(400, 401, 403) },
         },
       },
-      async (request) => {
-        const after = decodeCursor(request.query.cursor, ['createdAt', 'id'] as const);
-        const page = await sagas.list({
-          limit: request.query.limit,
-          status: request.query.status as never,
-          after: after && { createdAt: cursorDate(after.createdAt), id: after.id },
-        });
-        return toPage(
-          page,
-          (s) => ({
-            id: s.id,
-            type: s.type,
-            bookingId: s.booking_id,
-            status: s.status,
-            step: s.step,
-            attempts: s.attempts,
-            lastError: s.last_error,
-            lockedUntil: s.locked_until?.toISOString() ?? null,
-            createdAt: s.created_at.toISOString(),
-            updatedAt: s.updated_at.toISOString(),
-            finishedAt: s.finished_at?.toISOString() ?? null,
-          }),
-          (s) => ({ createdAt: s.created_at.toISOString(), id: s.id }),
-        );
-      },
+      async (request) =>
+        sagas.list({ ...request.query, status: request.query.status as SagaStatusValue }),
     );
   };
 }

@@ -1,8 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Kysely } from 'kysely';
-import type { DB } from '../../platform/database/schema.js';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
 import type { EventOwnership } from '../events/index.js';
@@ -13,7 +11,7 @@ import {
   PlatformAnalytics,
 } from './analytics.schemas.js';
 import type { AnalyticsService } from './analytics.service.js';
-import { exportBookingsCsv } from './booking-export.js';
+import type { BookingsExport } from './booking-export.js';
 
 const EventParams = Type.Object(
   { id: Type.String({ format: 'uuid' }) },
@@ -23,8 +21,7 @@ const EventParams = Type.Object(
 export function analyticsRoutes(deps: {
   analytics: AnalyticsService;
   events: EventOwnership;
-  /** Where exports read from: the replica when one is configured. */
-  readDb: Kysely<DB>;
+  bookingsExport: BookingsExport;
   guards: AuthGuards;
 }): FastifyPluginAsyncTypebox {
   const { analytics, guards } = deps;
@@ -103,7 +100,7 @@ export function analyticsRoutes(deps: {
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="event-${event.id}-bookings.csv"`)
           .header('cache-control', 'no-store')
-          .send(exportBookingsCsv(deps.readDb, event.id));
+          .send(deps.bookingsExport.csvOf(event.id));
       },
     );
   };

@@ -49,8 +49,15 @@ interface ExportRow {
  * gets one line), read in keyset batches so memory stays bounded whatever the event's size:
  * the next batch is fetched only when the client has taken the previous one.
  */
-export function exportBookingsCsv(db: Kysely<DB>, eventId: string, batchSize = 1000): Readable {
-  return Readable.from(lines(db, eventId, batchSize), { objectMode: false });
+/** `GET /events/:id/bookings.csv`, streamed from the replica when one is configured. */
+export class BookingsExport {
+  constructor(private readonly deps: { readDb: Kysely<DB>; batchSize?: number }) {}
+
+  csvOf(eventId: string): Readable {
+    return Readable.from(lines(this.deps.readDb, eventId, this.deps.batchSize ?? 1000), {
+      objectMode: false,
+    });
+  }
 }
 
 async function* lines(db: Kysely<DB>, eventId: string, batchSize: number): AsyncGenerator<string> {

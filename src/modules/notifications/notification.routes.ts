@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { type AuthGuards, principalOf } from '../../platform/auth-guard.js';
 import { bearerSecurity, problems } from '../../platform/openapi.js';
-import { PageQuery, cursorDate, decodeCursor, pageOf, toPage } from '../../platform/pagination.js';
-import type { NotificationRepository } from './notification.repository.js';
+import { PageQuery, pageOf } from '../../platform/pagination.js';
+import type { NotificationInbox } from './notification-inbox.js';
 
 const NotificationSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -16,7 +16,7 @@ const NotificationSchema = Type.Object({
 });
 
 export function notificationRoutes(
-  notifications: NotificationRepository,
+  inbox: NotificationInbox,
   guards: AuthGuards,
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -32,26 +32,7 @@ export function notificationRoutes(
           response: { 200: pageOf(NotificationSchema), ...problems(400, 401) },
         },
       },
-      async (request) => {
-        const after = decodeCursor(request.query.cursor, ['createdAt', 'id'] as const);
-        const page = await notifications.listForUser(principalOf(request).userId, {
-          limit: request.query.limit,
-          after: after && { createdAt: cursorDate(after.createdAt), id: after.id },
-        });
-        return toPage(
-          page,
-          (n) => ({
-            id: n.id,
-            type: n.type,
-            title: n.title,
-            body: n.body,
-            data: n.data,
-            createdAt: n.created_at.toISOString(),
-            readAt: n.read_at?.toISOString() ?? null,
-          }),
-          (n) => ({ createdAt: n.created_at.toISOString(), id: n.id }),
-        );
-      },
+      async (request) => inbox.listMine(principalOf(request).userId, request.query),
     );
   };
 }

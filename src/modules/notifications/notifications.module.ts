@@ -8,11 +8,14 @@ import type { UserAccounts } from '../users/index.js';
 import type { Mailer } from '../../platform/ports/mailer.js';
 import type { ConsumerSpec } from '../../platform/ports/message-bus.js';
 import { EmailSender } from './email-sender.js';
+import { NotificationInbox } from './notification-inbox.js';
 import { notificationConsumer } from './notification.consumer.js';
 import { NotificationRepository } from './notification.repository.js';
 
 export interface NotificationsModule {
   repository: NotificationRepository;
+  /** `GET /me/notifications`. */
+  inbox: NotificationInbox;
   consumer: ConsumerSpec;
   /** Present when SMTP_URL is set. */
   emailSender?: EmailSender;
@@ -38,6 +41,7 @@ export function createNotificationsModule(input: {
     : undefined;
   return {
     repository,
+    inbox: new NotificationInbox({ notifications: repository }),
     emailSender,
     consumer: notificationConsumer({
       notifications: repository,
