@@ -110,6 +110,20 @@ function using(t: TestApp) {
   };
 }
 
+/** A test app of its own for one describe block, with an organizer and the helpers. */
+function useApp(...args: Parameters<typeof createTestApp>) {
+  const app = {} as { t: TestApp; organizer: SignedIn; h: ReturnType<typeof using> };
+  beforeAll(async () => {
+    app.t = await createTestApp(...args);
+    app.organizer = await app.t.signUp('organizer');
+    app.h = using(app.t);
+  });
+  afterAll(async () => {
+    await app.t?.close();
+  });
+  return app;
+}
+
 const ledgerOf = (t: TestApp) => {
   const ledger = t.deps.booking.ledger;
   if (!ledger) throw new Error('this app has no in-process payment ledger');
@@ -437,15 +451,11 @@ describe('the booking saga', () => {
   });
 });
 
-/** Counts what reaches the provider: the proof that an open circuit does not call it. */
-class CountingGateway implements PaymentGateway {
-  charges = 0;
-  constructor(private readonly inner: PaymentGateway) {}
+/** A provider in front of another: refunds and settlements pass through; doubles change charge. */
+abstract class PassThroughGateway implements PaymentGateway {
+  constructor(protected readonly inner: PaymentGateway) {}
 
-  charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult> {
-    this.charges++;
-    return this.inner.charge(request, signal);
-  }
+  abstract charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult>;
 
   refund(request: RefundRequest, signal?: AbortSignal) {
     return this.inner.refund(request, signal);
@@ -453,6 +463,16 @@ class CountingGateway implements PaymentGateway {
 
   settleCharge(idempotencyKey: string, signal?: AbortSignal) {
     return this.inner.settleCharge(idempotencyKey, signal);
+  }
+}
+
+/** Counts what reaches the provider: the proof that an open circuit does not call it. */
+class CountingGateway extends PassThroughGateway {
+  charges = 0;
+
+  charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult> {
+    this.charges++;
+    return this.inner.charge(request, signal);
   }
 }
 
@@ -585,9 +605,8 @@ describe('a payment provider that cannot be reached', () => {
  * answer (a timeout, a dropped connection, a crash right after sending): `charge` reports a
  * timeout at once and keeps the request until the test delivers it.
  */
-class DelayedDeliveryGateway implements PaymentGateway {
+class DelayedDeliveryGateway extends PassThroughGateway {
   private readonly undelivered: ChargeRequest[] = [];
-  constructor(private readonly inner: PaymentGateway) {}
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     this.undelivered.push(request);
@@ -598,32 +617,15 @@ class DelayedDeliveryGateway implements PaymentGateway {
   deliver(): Promise<ChargeResult[]> {
     return Promise.all(this.undelivered.splice(0).map((request) => this.inner.charge(request)));
   }
-
-  refund(request: RefundRequest, signal?: AbortSignal) {
-    return this.inner.refund(request, signal);
-  }
-
-  settleCharge(idempotencyKey: string, signal?: AbortSignal) {
-    return this.inner.settleCharge(idempotencyKey, signal);
-  }
 }
 
 describe('a charge request that reaches the provider after the booking was settled', () => {
-  let t: TestApp;
-  let organizer: SignedIn;
-  let h: ReturnType<typeof using>;
   const ledger = new PaymentLedger({ slowMs: 600, latencyMs: 0, failureRate: 0 });
   const provider = new DelayedDeliveryGateway(new SimulatedPaymentGateway(ledger));
-  beforeAll(async () => {
-    t = await createTestApp({}, { paymentGateway: provider });
-    organizer = await t.signUp('organizer');
-    h = using(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const app = useApp({}, { paymentGateway: provider });
 
   it('when the provider had no charge at settlement, then the late request is refused and the failed booking took no money', async () => {
+    const { t, organizer, h } = app;
     const event = await h.gaEvent(organizer, 10);
     const user = await t.signUp();
     const held = (await h.hold(user, event.id, { quantity: 2 })).json();
@@ -651,25 +653,19 @@ describe('a charge request that reaches the provider after the booking was settl
 });
 
 /** Stands for a provider that takes so long the hold runs out before the money arrives. */
-class LateGateway implements PaymentGateway {
+class LateGateway extends PassThroughGateway {
   delayMs = 0;
   constructor(
-    private readonly inner: PaymentGateway,
+    inner: PaymentGateway,
     private readonly clock: ManualClock,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   async charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult> {
     const result = await this.inner.charge(request, signal);
     this.clock.advance(this.delayMs);
     return result;
-  }
-
-  refund(request: RefundRequest, signal?: AbortSignal) {
-    return this.inner.refund(request, signal);
-  }
-
-  settleCharge(idempotencyKey: string, signal?: AbortSignal) {
-    return this.inner.settleCharge(idempotencyKey, signal);
   }
 }
 
@@ -746,22 +742,13 @@ describe('a payment that succeeds after the hold expired', () => {
 });
 
 /** Runs `whileCharging` after the provider took the money and before it answers. */
-class HookedGateway implements PaymentGateway {
+class HookedGateway extends PassThroughGateway {
   whileCharging: () => Promise<void> = async () => undefined;
-  constructor(private readonly inner: PaymentGateway) {}
 
   async charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult> {
     const result = await this.inner.charge(request, signal);
     await this.whileCharging();
     return result;
-  }
-
-  refund(request: RefundRequest, signal?: AbortSignal) {
-    return this.inner.refund(request, signal);
-  }
-
-  settleCharge(idempotencyKey: string, signal?: AbortSignal) {
-    return this.inner.settleCharge(idempotencyKey, signal);
   }
 }
 
