@@ -74,12 +74,12 @@ export function createAsyncModule(input: {
     deadLetters,
     logger,
   );
-  const relay = new OutboxRelay(
+  const relay = new OutboxRelay({
     database,
     bus,
-    { batchSize: 200, pollMs: config.messaging.outboxPollMs },
+    settings: { batchSize: 200, pollMs: config.messaging.outboxPollMs },
     logger,
-  );
+  });
   const hub = new LiveHub(
     input.pubsub,
     {

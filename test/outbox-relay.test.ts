@@ -186,12 +186,12 @@ describe(`two outbox relays draining a backlog over ${bus}`, () => {
     } else {
       // An in-memory PGlite has one connection: the second relay shares it (and the bus).
       observed = await observe([t.deps.messaging.bus], [type]);
-      const second = new OutboxRelay(
-        t.deps.database,
-        t.deps.messaging.bus,
-        { batchSize: 200, pollMs: 100 },
-        t.deps.logger,
-      );
+      const second = new OutboxRelay({
+        database: t.deps.database,
+        bus: t.deps.messaging.bus,
+        settings: { batchSize: 200, pollMs: 100 },
+        logger: t.deps.logger,
+      });
       relays = [t.deps.messaging.relay, second];
       await Promise.all([t.deps.start({ api: false, workers: true }), second.start()]);
       stopSecond = () => second.stop();

@@ -134,7 +134,12 @@ export function createBookingModule(input: {
     settings: sagaSettings,
     logger,
   });
-  const sagaDispatcher = new SagaDispatcher(db, sagas, clock, config.sagas.leaseMs);
+  const sagaDispatcher = new SagaDispatcher({
+    db,
+    sagas,
+    clock,
+    leaseMs: config.sagas.leaseMs,
+  });
   const outcome = new BookingOutcome({
     bookings: bookingRepository,
     metrics,

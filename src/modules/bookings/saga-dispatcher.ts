@@ -17,16 +17,23 @@ export const SAGA_CONTINUE = 'saga.continue';
  */
 export class SagaDispatcher {
   constructor(
-    private readonly db: Kysely<DB>,
-    private readonly sagas: SagaRepository,
-    private readonly clock: Clock,
-    private readonly leaseMs: number,
+    private readonly deps: {
+      db: Kysely<DB>;
+      sagas: SagaRepository;
+      clock: Clock;
+      leaseMs: number;
+    },
   ) {}
 
   /** Queues the sagas that are due; returns how many it queued. */
   async dispatchDue(limit = 50): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      const due = await this.sagas.claimDueIn(this.clock.now(), this.leaseMs, limit, trx);
+    return this.deps.db.transaction().execute(async (trx) => {
+      const due = await this.deps.sagas.claimDueIn(
+        this.deps.clock.now(),
+        this.deps.leaseMs,
+        limit,
+        trx,
+      );
       await writeOutbox(
         trx,
         due.map((saga) => ({

@@ -12,15 +12,17 @@ import type { InventoryRepository } from './inventory.repository.js';
  */
 export class HoldInventory {
   constructor(
-    private readonly holds: HoldRepository,
-    private readonly inventory: InventoryRepository,
-    private readonly releaser: HoldReleaser,
-    private readonly events: EventLookup,
+    private readonly deps: {
+      holds: HoldRepository;
+      inventory: InventoryRepository;
+      releaser: HoldReleaser;
+      events: EventLookup;
+    },
   ) {}
 
   /** The hold, locked for a state change; undefined when it is not active any more. */
   lockActive(holdId: string, trx: Kysely<DB>): Promise<HoldRow | undefined> {
-    return this.holds.lockActive(holdId, trx);
+    return this.deps.holds.lockActive(holdId, trx);
   }
 
   /** Gives a locked hold's seats back and announces it; counters move at COMMIT. */
@@ -30,21 +32,21 @@ export class HoldInventory {
     now: Date,
     trx: Kysely<DB>,
   ): Promise<ReleasedHold> {
-    return this.releaser.release(hold, status, now, trx);
+    return this.deps.releaser.release(hold, status, now, trx);
   }
 
   /** Releases every active hold of an event (it is being cancelled). */
   async releaseAllOfEvent(eventId: string, now: Date, trx: Kysely<DB>): Promise<ReleasedHold[]> {
     const released: ReleasedHold[] = [];
-    for (const hold of await this.holds.lockActiveOfEvent(eventId, trx)) {
-      released.push(await this.releaser.release(hold, 'released', now, trx));
+    for (const hold of await this.deps.holds.lockActiveOfEvent(eventId, trx)) {
+      released.push(await this.deps.releaser.release(hold, 'released', now, trx));
     }
     return released;
   }
 
   /** The event's status, unlocked (from the events module): enough to word a failure. */
   async eventStatus(eventId: string): Promise<string | undefined> {
-    return (await this.events.findById(eventId))?.status;
+    return (await this.deps.events.findById(eventId))?.status;
   }
 
   /** sold → available for a cancelled booking's seats (and the event's counters). */
@@ -52,6 +54,6 @@ export class HoldInventory {
     sale: { eventId: string; bookingId: string; holdId: string | null; quantity: number },
     trx: Kysely<DB>,
   ): Promise<string[]> {
-    return this.inventory.returnSold(sale, trx);
+    return this.deps.inventory.returnSold(sale, trx);
   }
 }

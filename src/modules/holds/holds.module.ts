@@ -36,6 +36,11 @@ export function createHoldsModule(input: {
   return {
     holds: new HoldService({ ...input, holds: repository, releaser }),
     sales: new HoldSales(input.db, input.clock, { maxBatch: input.settings.maxBatch }),
-    inventory: new HoldInventory(repository, seats, releaser, input.events),
+    inventory: new HoldInventory({
+      holds: repository,
+      inventory: seats,
+      releaser,
+      events: input.events,
+    }),
   };
 }

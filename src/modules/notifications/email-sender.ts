@@ -12,15 +12,17 @@ const MAX_ATTEMPTS = 10;
  */
 export class EmailSender {
   constructor(
-    private readonly notifications: NotificationRepository,
-    private readonly mailer: Mailer,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
+    private readonly deps: {
+      notifications: NotificationRepository;
+      mailer: Mailer;
+      clock: Clock;
+      logger: Logger;
+    },
   ) {}
 
   async sendNow(emailId: string): Promise<void> {
-    for (const email of await this.notifications.claimEmails(
-      this.clock.now(),
+    for (const email of await this.deps.notifications.claimEmails(
+      this.deps.clock.now(),
       LEASE_MS,
       1,
       emailId,
@@ -31,22 +33,26 @@ export class EmailSender {
 
   /** Sends the due emails; returns how many it tried. */
   async sendDue(limit = 50): Promise<number> {
-    const due = await this.notifications.claimEmails(this.clock.now(), LEASE_MS, limit);
+    const due = await this.deps.notifications.claimEmails(this.deps.clock.now(), LEASE_MS, limit);
     for (const email of due) await this.deliver(email);
     return due.length;
   }
 
   private async deliver(email: EmailRow): Promise<void> {
     try {
-      await this.mailer.send({ to: email.to_address, subject: email.subject, text: email.body });
-      await this.notifications.markEmail(email.id, { sent: true });
+      await this.deps.mailer.send({
+        to: email.to_address,
+        subject: email.subject,
+        text: email.body,
+      });
+      await this.deps.notifications.markEmail(email.id, { sent: true });
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      this.logger.warn(
+      this.deps.logger.warn(
         { emailId: email.id, attempts: email.attempts, err: text },
         'email not sent',
       );
-      await this.notifications.markEmail(email.id, {
+      await this.deps.notifications.markEmail(email.id, {
         sent: false,
         error: text,
         final: email.attempts >= MAX_ATTEMPTS,

@@ -37,7 +37,12 @@ export function createNotificationsModule(input: {
   const repository = new NotificationRepository(input.db);
   const { mailer } = input;
   const emailSender = mailer
-    ? new EmailSender(repository, mailer, input.clock, input.logger)
+    ? new EmailSender({
+        notifications: repository,
+        mailer,
+        clock: input.clock,
+        logger: input.logger,
+      })
     : undefined;
   return {
     repository,

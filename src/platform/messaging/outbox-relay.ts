@@ -28,18 +28,20 @@ export class OutboxRelay {
   published = 0;
 
   constructor(
-    private readonly database: Database,
-    private readonly bus: MessageBus,
-    private readonly settings: RelaySettings,
-    private readonly logger: Logger,
+    private readonly deps: {
+      database: Database;
+      bus: MessageBus;
+      settings: RelaySettings;
+      logger: Logger;
+    },
   ) {}
 
   async start(): Promise<void> {
     this.stopped = false;
-    this.stopListening = await this.database
+    this.stopListening = await this.deps.database
       .listen('evently_outbox', () => this.wake())
       .catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'outbox LISTEN failed; polling only');
+        this.deps.logger.warn({ err: error }, 'outbox LISTEN failed; polling only');
         return undefined;
       });
     this.wake();
@@ -54,7 +56,7 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it published. */
   async relayOnce(): Promise<number> {
-    return this.database.db.transaction().execute(async (trx) => {
+    return this.deps.database.db.transaction().execute(async (trx) => {
       const { rows } = await sql<{
         id: string;
         message_id: string;
@@ -65,10 +67,10 @@ export class OutboxRelay {
         SELECT id, message_id, type, payload, trace_context FROM outbox
         WHERE published_at IS NULL
         ORDER BY id
-        LIMIT ${this.settings.batchSize}
+        LIMIT ${this.deps.settings.batchSize}
         FOR UPDATE SKIP LOCKED`.execute(trx);
       if (rows.length === 0) return 0;
-      await this.bus.publish(
+      await this.deps.bus.publish(
         rows.map((r) => ({
           messageId: r.message_id,
           type: r.type,
@@ -97,7 +99,7 @@ export class OutboxRelay {
     this.running = context
       .with(ROOT_CONTEXT, () => this.drain())
       .catch((error: unknown) =>
-        this.logger.warn({ err: error }, 'outbox relay failed; will retry'),
+        this.deps.logger.warn({ err: error }, 'outbox relay failed; will retry'),
       )
       .finally(() => {
         this.running = undefined;
@@ -105,14 +107,14 @@ export class OutboxRelay {
           this.again = false;
           this.wake();
         } else if (!this.stopped) {
-          this.timer = setTimeout(() => this.wake(), this.settings.pollMs);
+          this.timer = setTimeout(() => this.wake(), this.deps.settings.pollMs);
           this.timer.unref();
         }
       });
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && (await this.relayOnce()) === this.settings.batchSize) {
+    while (!this.stopped && (await this.relayOnce()) === this.deps.settings.batchSize) {
       // a full batch: more are waiting
     }
     if (this.stopped) return;
@@ -121,10 +123,10 @@ export class OutboxRelay {
     // the flag went up and committed just after. (A statement slower than that moment is
     // left to the fallback poll.)
     await sql`UPDATE outbox_relay_idle SET idle = true WHERE id = 1 AND NOT idle`.execute(
-      this.database.db,
+      this.deps.database.db,
     );
     await new Promise((resolve) => setTimeout(resolve, IDLE_RECHECK_MS).unref());
-    while (!this.stopped && (await this.relayOnce()) === this.settings.batchSize) {
+    while (!this.stopped && (await this.relayOnce()) === this.deps.settings.batchSize) {
       // more arrived meanwhile
     }
   }
