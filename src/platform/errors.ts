@@ -39,7 +39,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 
 const TITLES: Record<ErrorCode, string> = {
   VALIDATION_FAILED: 'The request is not valid',
-  MALFORMED_REQUEST: 'The request body could not be read',
+  MALFORMED_REQUEST: 'The request could not be read',
   UNAUTHENTICATED: 'Authentication is required',
   INVALID_CREDENTIALS: 'Email or password is wrong',
   PAYMENT_DECLINED: 'The payment was declined',
