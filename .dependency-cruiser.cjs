@@ -3,7 +3,8 @@
  * infra implements ports and imports no module; platform imports neither modules nor infra;
  * a module uses another only through its index.ts; nothing depends on itself in a circle.
  * Tests may reach anywhere; the composition root (src/composition.ts and friends) may too:
- * it is where adapters are chosen. Any violation fails the lint.
+ * it is where adapters are chosen. The web app (web/src) reaches the server only over HTTP.
+ * Any violation fails the lint.
  */
 const notTests = '\\.test\\.ts$';
 
@@ -42,10 +43,17 @@ module.exports = {
       },
     },
     {
+      name: 'web-uses-the-public-api-only',
+      comment: 'The web app talks to the server over HTTP (api/client.ts), never through its code.',
+      severity: 'error',
+      from: { path: '^web/' },
+      to: { path: '^(src|test|scripts)/' },
+    },
+    {
       name: 'no-cycles',
       comment: 'A circle of imports has no bottom to start reading (or testing) from.',
       severity: 'error',
-      from: { path: '^src/', pathNot: notTests },
+      from: { path: '^(src|web)/', pathNot: notTests },
       to: { circular: true },
     },
   ],
@@ -57,7 +65,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
-      extensions: ['.ts', '.js', '.json'],
+      extensions: ['.ts', '.tsx', '.js', '.json'],
     },
   },
 };

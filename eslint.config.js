@@ -39,8 +39,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js', 'vitest.config.ts'],
+    files: ['eslint.config.js', 'vitest.config.ts', 'web/vite.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // Plain Node scripts (the web build step runs before any TypeScript tooling may exist).
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
     // dependency-cruiser reads a CommonJS configuration.

@@ -29,9 +29,21 @@ import { registerRateLimiting } from './platform/rate-limit.js';
 import { requestIdFor } from './platform/request-id.js';
 import { optionalWhereDefaulted } from './platform/openapi.js';
 import { registerValidation } from './platform/validation.js';
+import { APP_CSP_DIRECTIVES, appPageFallback, registerWebAssets } from './platform/web-app.js';
 import { VERSION } from './version.js';
 
 export const API_PREFIX = '/api/v1';
+
+/** The API documentation's policy: Swagger UI runs inline scripts and styles. */
+const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: validator.swagger.io",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "frame-ancestors 'self'",
+].join(';');
 
 export interface AppOptions {
   /** false: a worker process, serving only health, metrics and documentation. */
@@ -64,21 +76,19 @@ export async function buildApp(
   // JSON is the only body format: anything else is a 415, not a confusing validation error.
   app.removeContentTypeParser('text/plain');
   registerValidation(app);
-  registerErrorHandling(app);
+  // Instances that serve the API also serve the web front end (workers serve no pages).
+  registerErrorHandling(app, options.api === false ? undefined : appPageFallback());
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
 
-  await app.register(helmet, {
-    // The API serves JSON; the only HTML is /docs, whose UI needs inline scripts and styles.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
-      },
-    },
+  // The web app's strict policy for every response; /docs (Swagger UI needs inline scripts and
+  // styles) gets its own looser one below.
+  await app.register(helmet, { contentSecurityPolicy: { directives: APP_CSP_DIRECTIVES } });
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url === '/docs' || request.url.startsWith('/docs/')) {
+      void reply.header('content-security-policy', DOCS_CSP);
+    }
   });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
@@ -166,5 +176,7 @@ export async function buildApp(
     },
     { prefix: API_PREFIX },
   );
+  // The web front end's files; its page is the not-found handler's (registerErrorHandling).
+  await registerWebAssets(app);
   return app;
 }

@@ -54,6 +54,7 @@ function printBanner(
   const lines = [
     '',
     `Evently is running (${mode === 'pglite' ? 'embedded PGlite database' : 'PostgreSQL'})`,
+    `  Web app:  ${url}/`,
     `  API:      ${url}${API_PREFIX}   (try ${url}${API_PREFIX}/events)`,
     `  API docs: ${url}/docs`,
     `  Health:   ${url}/health/status    Metrics: ${url}/metrics`,

@@ -22,6 +22,8 @@ const HIDDEN = [
   'GET /metrics',
   // A WebSocket, which OpenAPI cannot describe; API.md documents its messages.
   'GET /api/v1/events/:id/live',
+  // The web front end's hashed files (its index.html is the not-found handler's answer).
+  'GET /assets/*',
 ];
 
 type Json = Record<string, unknown>;

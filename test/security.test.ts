@@ -9,6 +9,7 @@ import { createEvent, createVenue } from './support/fixtures.js';
 import { eventually, expectProblem } from './support/kit.js';
 import { createTestAppWithRoutes, type RegisteredRoute } from './support/route-table.js';
 import { TEST_JWT_SECRET, type SignedIn, type TestApp } from './support/test-app.js';
+import { builtAsset } from './support/web-build.js';
 
 // Who may call what, driven by the route table the app really registers: every route is either
 // in ACCESS (one line: the roles, and the resource whose owner it is restricted to) or in PUBLIC;
@@ -104,6 +105,8 @@ const PUBLIC: Record<string, Public> = {
   'GET /docs/static/index.html': {},
   'GET /docs/static/swagger-initializer.js': {},
   'GET /docs/static/*': { request: () => ({ url: '/docs/static/swagger-ui.css' }) },
+  // A file of the web front end's build (`npm install` builds it).
+  'GET /assets/*': { request: () => ({ url: `/assets/${builtAsset()}` }) },
   'POST /api/v1/auth/register': {
     request: () => ({
       payload: {

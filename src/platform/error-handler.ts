@@ -35,21 +35,28 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
     );
 }
 
-/** Turns every failure, expected or not, into a problem document; 5xx never shows internals. */
-export function registerErrorHandling(app: FastifyInstance): void {
+/**
+ * Turns every failure, expected or not, into a problem document; 5xx never shows internals.
+ * `pageFallback` (the web app's index.html) may answer an unmatched browser navigation first.
+ */
+export function registerErrorHandling(
+  app: FastifyInstance,
+  pageFallback?: (request: FastifyRequest, reply: FastifyReply) => Promise<boolean>,
+): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     return sendProblem(reply, toAppError(error, request));
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
+  app.setNotFoundHandler(async (request, reply) => {
+    if (pageFallback && (await pageFallback(request, reply))) return reply;
+    return sendProblem(
       reply,
       new AppError(
         'ROUTE_NOT_FOUND',
         `No route for ${request.method} ${request.url.split('?')[0]}`,
       ),
-    ),
-  );
+    );
+  });
 }
 
 /**

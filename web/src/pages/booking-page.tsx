@@ -1,0 +1,68 @@
+import { useEffect, useState } from 'react';
+import { Link, Navigate, useParams } from 'react-router';
+import { api, type paths } from '../api/client';
+import { problemMessage } from '../api/problems';
+import { Alert } from '../components/alert';
+import { QrCode } from '../components/qr-code';
+import { usePageTitle } from '../components/use-page-title';
+import { money, when } from '../format';
+import { useSessionUser } from '../session/session';
+
+type Booking =
+  paths['/api/v1/bookings/{id}']['get']['responses'][200]['content']['application/json'];
+type EventDetail =
+  paths['/api/v1/events/{id}']['get']['responses'][200]['content']['application/json'];
+
+/** One booking: its status, total and tickets, each with its code as a QR image. */
+export function BookingPage() {
+  const { id = '' } = useParams();
+  const user = useSessionUser();
+  const [booking, setBooking] = useState<Booking | null>(null);
+  const [event, setEvent] = useState<EventDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  usePageTitle(event ? `Tickets for ${event.name}` : 'Booking');
+
+  useEffect(() => {
+    if (!user) return;
+    void (async () => {
+      const { data, error, response } = await api.GET('/api/v1/bookings/{id}', {
+        params: { path: { id } },
+      });
+      if (!data) return setError(problemMessage(error, response));
+      setBooking(data);
+      const found = await api.GET('/api/v1/events/{id}', {
+        params: { path: { id: data.eventId } },
+      });
+      if (found.data) setEvent(found.data);
+    })();
+  }, [id, user]);
+
+  if (!user)
+    return <Navigate to={`/login?next=${encodeURIComponent(`/bookings/${id}`)}`} replace />;
+  if (!booking) return error ? <Alert message={error} /> : <p className="muted">Loading…</p>;
+  return (
+    <section>
+      <p>
+        <Link to="/bookings">← My bookings</Link>
+      </p>
+      <h1>{event ? event.name : 'Your booking'}</h1>
+      <p className="card-meta">
+        <span className={`badge badge-${booking.status}`}>{booking.status}</span>
+        <span>{money(booking.totalCents, booking.currency)}</span>
+        {event && <time dateTime={event.startsAt}>{when(event.startsAt)}</time>}
+      </p>
+      <h2>Tickets</h2>
+      <ul className="ticket-grid">
+        {booking.tickets.map((ticket, i) => (
+          <li key={ticket.id} className="card ticket">
+            <QrCode value={ticket.code} label={`QR code of ticket ${i + 1}`} />
+            <p>
+              <strong>Ticket {i + 1}</strong> · {ticket.status}
+            </p>
+            <p className="muted small code">{ticket.code}</p>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
