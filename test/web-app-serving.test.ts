@@ -35,6 +35,8 @@ describe('GET / and the app routes', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).toContain("object-src 'none'");
+    // Served over plain HTTP on a LAN address, the page must still load its own scripts.
+    expect(csp).not.toContain('upgrade-insecure-requests');
     expect(response.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
   });
 

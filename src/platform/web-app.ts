@@ -28,6 +28,9 @@ export const APP_CSP_DIRECTIVES = {
   baseUri: ["'self'"],
   formAction: ["'self'"],
   frameAncestors: ["'self'"],
+  // Not helmet's default upgrade-insecure-requests: an instance served over plain HTTP on a
+  // LAN address (a box-office laptop) would have its own scripts rewritten to https and fail.
+  upgradeInsecureRequests: null,
 };
 
 /** Answers a request the router did not match with the app's page; false: not a page request. */
