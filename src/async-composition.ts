@@ -6,16 +6,14 @@ import type { Config } from './config.js';
 import type { Database } from './infra/postgres/database.js';
 import type { EventLookup } from './modules/events/index.js';
 import type { UserAccounts } from './modules/users/index.js';
-import type { BookingModule } from './modules/bookings/booking.module.js';
-import { analyticsConsumer } from './modules/analytics/analytics.consumer.js';
-import { AnalyticsRepository } from './modules/analytics/analytics.repository.js';
-import { sagaWorkerConsumer } from './modules/bookings/saga-worker.consumer.js';
+import type { BookingModule } from './modules/bookings/index.js';
+import { analyticsConsumer, AnalyticsRepository } from './modules/analytics/index.js';
+import { sagaWorkerConsumer } from './modules/bookings/index.js';
 import {
   createNotificationsModule,
   type NotificationsModule,
-} from './modules/notifications/notifications.module.js';
-import { LiveHub } from './modules/realtime/live-hub.js';
-import { liveUpdateConsumer } from './modules/realtime/live-update.consumer.js';
+} from './modules/notifications/index.js';
+import { LiveHub, liveUpdateConsumer } from './modules/realtime/index.js';
 import type { Clock } from './platform/clock.js';
 import { createMessageBus } from './compose-message-bus.js';
 import { registerMessagingMetrics } from './platform/messaging/messaging-metrics.js';

@@ -15,21 +15,23 @@ import { RedisTokenDenylist } from './infra/redis/redis-token-denylist.js';
 import { UserAdminService } from './modules/admin/user-admin.service.js';
 import { AuditLogRepository } from './modules/audit/audit-log.repository.js';
 import { AuditLogService } from './modules/audit/audit-log.service.js';
-import { AnalyticsRepository } from './modules/analytics/analytics.repository.js';
-import { AnalyticsService } from './modules/analytics/analytics.service.js';
+import {
+  AnalyticsRepository,
+  AnalyticsService,
+  BookingsExport,
+} from './modules/analytics/index.js';
 import { createAuthModule, type AuthModule } from './modules/auth/auth.module.js';
 import { PasswordHasher } from './modules/auth/password-hasher.js';
 import { SessionRepository } from './modules/auth/session.repository.js';
 import { TokenIssuer } from './modules/auth/token-issuer.js';
 import { EventRepository } from './modules/events/event.repository.js';
 import { SagaQueries } from './modules/admin/saga-queries.js';
-import { BookingsExport } from './modules/analytics/booking-export.js';
 import { createEventsModule, type EventsModule } from './modules/events/events.module.js';
 import { UserRepository } from './modules/users/user.repository.js';
 import { VenueRepository } from './modules/venues/venue.repository.js';
 import { VenueService } from './modules/venues/venue.service.js';
 import { createAsyncModule, type AsyncModule, type ProcessRoles } from './async-composition.js';
-import { createBookingModule, type BookingModule } from './modules/bookings/booking.module.js';
+import { createBookingModule, type BookingModule } from './modules/bookings/index.js';
 import {
   HttpPaymentGateway,
   PaymentLedger,
