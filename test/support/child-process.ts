@@ -15,7 +15,7 @@ export interface Running {
   exited: Promise<Exit>;
 }
 
-import { sleep } from './kit.js';
+import { sleep } from './timing.js';
 
 export { sleep };
 
