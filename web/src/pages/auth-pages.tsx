@@ -13,25 +13,41 @@ function useNext(): string {
   return next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
-export function LoginPage() {
-  usePageTitle('Sign in');
+/** What openapi-fetch answers for login and register. */
+interface SignInAnswer {
+  data?: Parameters<typeof session.signIn>[0];
+  error?: Parameters<typeof problemMessage>[0];
+  response: Response;
+}
+
+/**
+ * Login and registration end the same way: the tokens go to the session and the user to
+ * `next`; a refusal becomes the form's message.
+ */
+function useSignInForm(next: string, send: (form: FormData) => Promise<SignInAnswer>) {
   const navigate = useNavigate();
-  const next = useNext();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    const form = new FormData(e.currentTarget);
     setBusy(true);
-    const { data, error, response } = await api.POST('/api/v1/auth/login', {
-      body: { email: String(form.get('email')), password: String(form.get('password')) },
-    });
+    const { data, error: problem, response } = await send(new FormData(e.currentTarget));
     setBusy(false);
-    if (!data) return setError(problemMessage(error, response));
+    if (!data) return setError(problemMessage(problem, response));
     session.signIn(data);
     navigate(next);
   };
+  return { error, busy, submit };
+}
+
+export function LoginPage() {
+  usePageTitle('Sign in');
+  const next = useNext();
+  const { error, busy, submit } = useSignInForm(next, (form) =>
+    api.POST('/api/v1/auth/login', {
+      body: { email: String(form.get('email')), password: String(form.get('password')) },
+    }),
+  );
 
   return (
     <section className="narrow">
@@ -59,27 +75,16 @@ export function LoginPage() {
 
 export function RegisterPage() {
   usePageTitle('Create account');
-  const navigate = useNavigate();
   const next = useNext();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
-    setBusy(true);
-    const { data, error, response } = await api.POST('/api/v1/auth/register', {
+  const { error, busy, submit } = useSignInForm(next, (form) =>
+    api.POST('/api/v1/auth/register', {
       body: {
         name: String(form.get('name')),
         email: String(form.get('email')),
         password: String(form.get('password')),
       },
-    });
-    setBusy(false);
-    if (!data) return setError(problemMessage(error, response));
-    session.signIn(data);
-    navigate(next);
-  };
+    }),
+  );
 
   return (
     <section className="narrow">
