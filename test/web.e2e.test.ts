@@ -1,25 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  launchChromium,
+  saveScreenshot,
+  seriousViolations,
+  startWebApp,
+  watchPageErrors,
+} from './support/browser.js';
 import { createEvent, createVenue } from './support/fixtures.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
-import { assertWebAppBuilt } from './support/web-build.js';
+import type { TestApp } from './support/test-app.js';
 
 // The buyer's happy path in a real headless Chromium against a real Evently (in process, on a
 // port), with the CSP the server sends enforced: register, pick two seats on the map (one by
 // mouse, one by keyboard), hold, pay with the test Visa, see two QR tickets; the API then has
 // the booking confirmed. axe-core checks each page visited: no serious or critical violation.
-// Chromium is Debian's package (`apt-get install -y chromium`; CHROMIUM_PATH overrides); without
-// it this file fails with that command rather than skipping.
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
+// Each page is saved under test-results/screenshots/.
 
 let t: TestApp;
 let browser: Browser;
@@ -27,15 +23,7 @@ let base: string;
 let eventId: string;
 
 beforeAll(async () => {
-  assertWebAppBuilt();
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y chromium\` (or set CHROMIUM_PATH).`,
-    );
-  }
-  t = await createTestApp();
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  ({ t, base } = await startWebApp());
   const organizer = await t.signUp('organizer');
   const venue = await createVenue(t, organizer, { rows: 2, seatsPerRow: 6 });
   eventId = (
@@ -45,7 +33,7 @@ beforeAll(async () => {
       name: `Browser Night ${randomUUID().slice(0, 8)}`,
     })
   ).id;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -53,39 +41,22 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Serious and critical accessibility violations on the page as it is now. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol: the page's CSP (no inline scripts) stays on.
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run: () => Promise<{ violations: Violation[] }> } }
-    ).axe;
-    type Violation = { id: string; impact: string | null; nodes: Array<{ target: unknown }> };
-    const result = await axe.run();
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}, ${v.nodes} nodes)`);
-}
-
 describe('a buyer in Chromium', () => {
   it('registers, holds two seats, pays with tok_visa and sees two QR tickets', async () => {
     const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
+    const problems = watchPageErrors(page);
 
     await page.goto(`${base}/`);
     await page.getByRole('heading', { name: 'Find your next event' }).waitFor();
     await page.getByRole('link', { name: /Browser Night/ }).waitFor();
     expect(await seriousViolations(page), 'browse page').toEqual([]);
+    await saveScreenshot(page, 'buyer-browse');
 
     const email = `buyer-${randomUUID()}@example.test`;
     const password = 'correct horse battery';
     await page.goto(`${base}/register?next=${encodeURIComponent(`/events/${eventId}`)}`);
     expect(await seriousViolations(page), 'register page').toEqual([]);
+    await saveScreenshot(page, 'buyer-register');
     await page.getByLabel('Name').fill('Browser Buyer');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel(/^Password/).fill(password);
@@ -103,12 +74,14 @@ describe('a buyer in Chromium', () => {
     expect(await second.getAttribute('aria-checked')).toBe('true');
     await page.getByText('2 seats · 50.00 EUR').waitFor();
     expect(await seriousViolations(page), 'event page').toEqual([]);
+    await saveScreenshot(page, 'buyer-event-seats-selected');
 
     await page.getByRole('button', { name: 'Hold seats' }).click();
     await page.getByRole('heading', { name: 'Your tickets are held' }).waitFor();
     await expect.poll(() => page.getByRole('timer').textContent()).toMatch(/Held for \d+:\d\d/);
     await page.getByText('Total 50.00 EUR').waitFor();
     expect(await seriousViolations(page), 'checkout').toEqual([]);
+    await saveScreenshot(page, 'buyer-checkout');
 
     await page.getByRole('button', { name: 'Pay with test Visa' }).click();
     await page.waitForURL(/\/bookings\/[0-9a-f-]{36}$/);
@@ -116,10 +89,12 @@ describe('a buyer in Chromium', () => {
     await page.getByText('confirmed').first().waitFor();
     await expect.poll(() => page.getByRole('img', { name: /^QR code of ticket/ }).count()).toBe(2);
     expect(await seriousViolations(page), 'booking page').toEqual([]);
+    await saveScreenshot(page, 'buyer-booking-tickets');
 
     await page.getByRole('link', { name: 'My bookings' }).first().click();
     await page.getByRole('link', { name: 'Booking of 2 tickets' }).waitFor();
     expect(await seriousViolations(page), 'my bookings').toEqual([]);
+    await saveScreenshot(page, 'buyer-my-bookings');
     expect(problems).toEqual([]);
 
     // The API agrees: the buyer's booking is confirmed with two tickets for the two seats.
