@@ -1,16 +1,15 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumBinary } from './chromium-binary.js';
 import { createTestApp, type SignedIn, type TestApp } from './test-app.js';
 import { assertWebAppBuilt } from './web-build.js';
 
 // What every browser test shares: Debian's Chromium driven by playwright-core, a real Evently
 // on a port, axe-core run inside the page, and screenshots kept under test-results/.
 
-/** Debian's package (`apt-get install -y chromium`); CHROMIUM_PATH overrides. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
 
 const AXE_SOURCE = readFileSync(
@@ -19,18 +18,15 @@ const AXE_SOURCE = readFileSync(
 );
 
 /**
- * Headless Chromium. Without it the test fails with the command that installs it rather than
- * skipping. The flags keep Chromium off the network it cannot reach here (background updates,
- * sync, QUIC), which otherwise floods the machine with refused connections.
+ * Headless Chromium (which one: `chromiumBinary`). The flags keep Chromium off the network it
+ * cannot reach here (background updates, sync, QUIC), which otherwise floods the machine with
+ * refused connections.
  */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y chromium\` (or set CHROMIUM_PATH).`,
-    );
-  }
+  const binary = chromiumBinary();
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: binary.executablePath,
+    ...(binary.env ? { env: { ...process.env, ...binary.env } } : {}),
     args: [
       '--no-sandbox',
       '--disable-gpu',
