@@ -70,6 +70,8 @@ const ACCESS: Record<string, Access> = {
   'GET /api/v1/bookings/:id': { role: ANYONE, owner: 'booking' },
   'POST /api/v1/bookings/:id/cancel': { role: ANYONE, owner: 'booking' },
   'GET /api/v1/me/notifications': { role: ANYONE, mine: true },
+  'GET /api/v1/me/notifications/unread-count': { role: ANYONE },
+  'POST /api/v1/me/notifications/read': { role: ANYONE, body: () => ({}) },
   'GET /api/v1/me/analytics': { role: ORGANIZERS },
   'GET /api/v1/admin/users': { role: 'admin' },
   'PATCH /api/v1/admin/users/:id': {
@@ -462,7 +464,11 @@ afterAll(async () => {
 
 const authenticated = Object.keys(ACCESS);
 /** Authenticated routes without parameters, body or query: the 401s above say all of them. */
-const NOTHING_TO_VALIDATE = ['POST /api/v1/auth/logout', 'GET /api/v1/auth/me'];
+const NOTHING_TO_VALIDATE = [
+  'POST /api/v1/auth/logout',
+  'GET /api/v1/auth/me',
+  'GET /api/v1/me/notifications/unread-count',
+];
 const validated = authenticated.filter((key) => !NOTHING_TO_VALIDATE.includes(key));
 const callerOf = (world: World, caller: Caller): SignedIn => world[caller];
 /** A signed-in user of the role who owns nothing the table's owner rules are about. */

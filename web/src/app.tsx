@@ -1,16 +1,23 @@
 import { lazy, Suspense } from 'react';
-import { Link, NavLink, Route, Routes, useNavigate } from 'react-router';
-import { api } from './api/client';
+import { Route, Routes } from 'react-router';
+import { SiteHeader } from './components/site-header';
 import { BrowsePage } from './pages/browse-page';
 import { EventPage } from './pages/event-page';
 import { LoginPage, RegisterPage } from './pages/auth-pages';
 import { BookingsPage } from './pages/bookings-page';
 import { NotFoundPage } from './pages/not-found-page';
-import { session, useSessionUser } from './session/session';
+import { SessionExpiryRedirect } from './session/sign-in-redirect';
 
 // The ticket page carries the QR encoder: loaded when a booking is opened, not up front.
 const BookingPage = lazy(() =>
   import('./pages/booking-page').then((m) => ({ default: m.BookingPage })),
+);
+const NotificationsPage = lazy(() =>
+  import('./pages/notifications-page').then((m) => ({ default: m.NotificationsPage })),
+);
+// The admin area (users, audit log, sagas, dead letters) is for a few people: its own chunk.
+const AdminPage = lazy(() =>
+  import('./pages/admin/admin-page').then((m) => ({ default: m.AdminPage })),
 );
 
 export function App() {
@@ -19,7 +26,8 @@ export function App() {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <Header />
+      <SiteHeader />
+      <SessionExpiryRedirect />
       <main id="main" className="container">
         <Suspense fallback={<p className="muted">Loading…</p>}>
           <Routes>
@@ -29,6 +37,8 @@ export function App() {
             <Route path="/register" element={<RegisterPage />} />
             <Route path="/bookings" element={<BookingsPage />} />
             <Route path="/bookings/:id" element={<BookingPage />} />
+            <Route path="/notifications" element={<NotificationsPage />} />
+            <Route path="/admin/*" element={<AdminPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </Suspense>
@@ -37,54 +47,5 @@ export function App() {
         Evently · <a href="/docs">API documentation</a>
       </footer>
     </>
-  );
-}
-
-function Header() {
-  const user = useSessionUser();
-  const navigate = useNavigate();
-  const signOut = async () => {
-    await api.POST('/api/v1/auth/logout').catch(() => undefined);
-    session.signOut();
-    navigate('/');
-  };
-  return (
-    <header className="site-header">
-      <nav className="container nav" aria-label="Main">
-        <Link to="/" className="brand">
-          Evently
-        </Link>
-        <ul className="nav-links">
-          <li>
-            <NavLink to="/" end>
-              Events
-            </NavLink>
-          </li>
-          {user ? (
-            <>
-              <li>
-                <NavLink to="/bookings">My bookings</NavLink>
-              </li>
-              <li>
-                <button type="button" className="link-button" onClick={() => void signOut()}>
-                  Sign out {user.name}
-                </button>
-              </li>
-            </>
-          ) : (
-            <>
-              <li>
-                <NavLink to="/login">Sign in</NavLink>
-              </li>
-              <li>
-                <NavLink to="/register" className="button button-small">
-                  Create account
-                </NavLink>
-              </li>
-            </>
-          )}
-        </ul>
-      </nav>
-    </header>
   );
 }

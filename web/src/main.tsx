@@ -5,6 +5,7 @@ import { App } from './app';
 import './styles/tokens.css';
 import './styles/base.css';
 import './styles/components.css';
+import './styles/account.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

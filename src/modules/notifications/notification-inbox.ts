@@ -1,9 +1,13 @@
+import type { Clock } from '../../platform/clock.js';
 import { cursorDate, decodeCursor, toPage } from '../../platform/pagination.js';
 import type { NotificationRepository } from './notification.repository.js';
 
-/** `GET /me/notifications`: a user's in-app notifications, newest first. */
+/**
+ * A user's in-app notifications: `GET /me/notifications` (newest first), the unread count the
+ * web app's badge shows, and marking them read.
+ */
 export class NotificationInbox {
-  constructor(private readonly deps: { notifications: NotificationRepository }) {}
+  constructor(private readonly deps: { notifications: NotificationRepository; clock: Clock }) {}
 
   async listMine(userId: string, query: { limit: number; cursor?: string }) {
     const after = decodeCursor(query.cursor, ['createdAt', 'id'] as const);
@@ -24,5 +28,16 @@ export class NotificationInbox {
       }),
       (n) => ({ createdAt: n.created_at.toISOString(), id: n.id }),
     );
+  }
+
+  async unreadCount(userId: string): Promise<{ unread: number }> {
+    return { unread: await this.deps.notifications.countUnread(userId) };
+  }
+
+  /** Marks `ids` (or, without ids, every unread one) read; answers what changed and what is left. */
+  async markRead(userId: string, ids?: string[]): Promise<{ marked: number; unread: number }> {
+    const { notifications, clock } = this.deps;
+    const marked = await notifications.markRead(userId, ids, clock.now());
+    return { marked, unread: await notifications.countUnread(userId) };
   }
 }

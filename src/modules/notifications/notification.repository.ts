@@ -69,6 +69,32 @@ export class NotificationRepository {
     return newestFirstPage(query, options.limit, options.after);
   }
 
+  /** How many of the user's notifications are unread (the web app's badge). */
+  async countUnread(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('user_id', '=', userId)
+      .where('read_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * Marks the user's unread notifications read: those of `ids` (ids of other users' are
+   * ignored), or all of them. Answers how many changed; marking twice changes nothing.
+   */
+  async markRead(userId: string, ids: string[] | undefined, now: Date): Promise<number> {
+    let query = this.db
+      .updateTable('notifications')
+      .set({ read_at: now })
+      .where('user_id', '=', userId)
+      .where('read_at', 'is', null);
+    if (ids) query = query.where('id', 'in', ids);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   /** Claims one pending email (or a batch of due ones) for sending, with a lease. */
   async claimEmails(now: Date, leaseMs: number, limit: number, id?: string): Promise<EmailRow[]> {
     const { rows } = await sql<EmailRow>`

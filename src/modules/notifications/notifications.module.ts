@@ -14,7 +14,7 @@ import { NotificationRepository } from './notification.repository.js';
 
 export interface NotificationsModule {
   repository: NotificationRepository;
-  /** `GET /me/notifications`. */
+  /** `GET /me/notifications`, the unread count, marking read. */
   inbox: NotificationInbox;
   consumer: ConsumerSpec;
   /** Present when SMTP_URL is set. */
@@ -46,7 +46,7 @@ export function createNotificationsModule(input: {
     : undefined;
   return {
     repository,
-    inbox: new NotificationInbox({ notifications: repository }),
+    inbox: new NotificationInbox({ notifications: repository, clock: input.clock }),
     emailSender,
     consumer: notificationConsumer({
       notifications: repository,

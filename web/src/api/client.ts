@@ -14,7 +14,11 @@ export const api = createClient<paths>({ baseUrl: window.location.origin });
 const retryCopies = new WeakMap<Request, Request>();
 
 const auth: Middleware = {
-  onRequest({ request }) {
+  async onRequest({ request }) {
+    // After a reload the access token (memory only) is gone: trade the refresh token for one
+    // before the first request rather than after its 401.
+    if (!session.accessToken() && session.canRefresh() && !isAuthCall(request))
+      await session.refresh(refreshTokens);
     const token = session.accessToken();
     if (token) request.headers.set('authorization', `Bearer ${token}`);
     // The body can be read only once: keep a copy in case it has to be sent again.
@@ -32,9 +36,11 @@ const auth: Middleware = {
 };
 api.use(auth);
 
+/** Calls whose 401 says nothing about the session (for logout: it no longer matters). */
+const NO_REFRESH = new Set(['/api/v1/auth/refresh', '/api/v1/auth/login', '/api/v1/auth/logout']);
+
 function isAuthCall(request: Request): boolean {
-  const path = new URL(request.url).pathname;
-  return path === '/api/v1/auth/refresh' || path === '/api/v1/auth/login';
+  return NO_REFRESH.has(new URL(request.url).pathname);
 }
 
 /** Trades the refresh token for a new pair (rotation); null when it is no longer accepted. */

@@ -49,10 +49,14 @@ export function LoginPage() {
     }),
   );
 
+  // Read once: signing in again clears it, and the message should stay while the form is used.
+  const [expired] = useState(() => session.endedBy() === 'expired');
+
   return (
     <section className="narrow">
       <h1>Sign in</h1>
       <form className="stack card" onSubmit={(e) => void submit(e)}>
+        <Alert message={expired ? 'Your session has expired — sign in again' : null} tone="info" />
         <Alert message={error} />
         <label>
           <span>Email</span>

@@ -1,12 +1,14 @@
 import { useEffect, useState } from 'react';
-import { Link, Navigate, useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { api, type paths } from '../api/client';
 import { problemMessage } from '../api/problems';
 import { Alert } from '../components/alert';
 import { QrCode } from '../components/qr-code';
 import { usePageTitle } from '../components/use-page-title';
 import { money, when } from '../format';
+import { RequireSignIn } from '../session/sign-in-redirect';
 import { useSessionUser } from '../session/session';
+import { CancelBooking, type Cancellation } from './cancel-booking';
 
 type Booking =
   paths['/api/v1/bookings/{id}']['get']['responses'][200]['content']['application/json'];
@@ -15,21 +17,39 @@ type EventDetail =
 
 /** One booking: its status, total and tickets, each with its code as a QR image. */
 export function BookingPage() {
+  return (
+    <RequireSignIn>
+      <Booking />
+    </RequireSignIn>
+  );
+}
+
+function Booking() {
   const { id = '' } = useParams();
   const user = useSessionUser();
   const [booking, setBooking] = useState<Booking | null>(null);
   const [event, setEvent] = useState<EventDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [cancelled, setCancelled] = useState<Cancellation | null>(null);
   usePageTitle(event ? `Tickets for ${event.name}` : 'Booking');
+
+  const loadBooking = async () => {
+    const { data, error, response } = await api.GET('/api/v1/bookings/{id}', {
+      params: { path: { id } },
+    });
+    if (!data) {
+      setError(problemMessage(error, response));
+      return null;
+    }
+    setBooking(data);
+    return data;
+  };
 
   useEffect(() => {
     if (!user) return;
     void (async () => {
-      const { data, error, response } = await api.GET('/api/v1/bookings/{id}', {
-        params: { path: { id } },
-      });
-      if (!data) return setError(problemMessage(error, response));
-      setBooking(data);
+      const data = await loadBooking();
+      if (!data) return;
       const found = await api.GET('/api/v1/events/{id}', {
         params: { path: { id: data.eventId } },
       });
@@ -37,8 +57,6 @@ export function BookingPage() {
     })();
   }, [id, user]);
 
-  if (!user)
-    return <Navigate to={`/login?next=${encodeURIComponent(`/bookings/${id}`)}`} replace />;
   if (!booking) return error ? <Alert message={error} /> : <p className="muted">Loading…</p>;
   return (
     <section>
@@ -51,6 +69,30 @@ export function BookingPage() {
         <span>{money(booking.totalCents, booking.currency)}</span>
         {event && <time dateTime={event.startsAt}>{when(event.startsAt)}</time>}
       </p>
+      {cancelled && (
+        <Alert
+          tone="info"
+          message={`Booking cancelled. ${money(cancelled.refundCents, booking.currency)} will be refunded to your card.`}
+        />
+      )}
+      {booking.status === 'cancelled' && (
+        <p className="refund-line">
+          Refunded <strong>{money(booking.refundCents, booking.currency)}</strong>
+          {booking.cancelledAt && (
+            <>
+              {' '}
+              on <time dateTime={booking.cancelledAt}>{when(booking.cancelledAt)}</time>
+            </>
+          )}
+        </p>
+      )}
+      <CancelBooking
+        booking={booking}
+        onCancelled={(result) => {
+          setCancelled(result);
+          void loadBooking();
+        }}
+      />
       <h2>Tickets</h2>
       <ul className="ticket-grid">
         {booking.tickets.map((ticket, i) => (

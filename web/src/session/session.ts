@@ -14,6 +14,9 @@ interface TokenPair {
   refreshToken: string;
 }
 
+/** Why the last session ended: the user signed out, or the API stopped accepting it. */
+export type SessionEnd = 'signed-out' | 'expired';
+
 const REFRESH_KEY = 'evently.refreshToken';
 const USER_KEY = 'evently.user';
 
@@ -26,25 +29,36 @@ class Session {
   private access: string | null = null;
   private user: SessionUser | null = readUser();
   private inFlight: Promise<string | null> | null = null;
+  private ended: SessionEnd | null = null;
   private readonly listeners = new Set<() => void>();
+  private readonly expiryListeners = new Set<() => void>();
 
   accessToken = () => this.access;
   currentUser = () => this.user;
   canRefresh = () => localStorage.getItem(REFRESH_KEY) !== null;
+  /** How the last session of this tab ended (null: none has, or one is open). */
+  endedBy = () => this.ended;
 
   signIn(pair: TokenPair): void {
     this.access = pair.accessToken;
     this.user = pair.user;
+    this.ended = null;
     localStorage.setItem(REFRESH_KEY, pair.refreshToken);
     localStorage.setItem(USER_KEY, JSON.stringify(pair.user));
     this.emit();
   }
 
-  signOut(): void {
+  signOut(reason: SessionEnd = 'signed-out'): void {
+    const wasSignedIn = this.user !== null;
     this.access = null;
     this.user = null;
+    this.ended = reason;
     localStorage.removeItem(REFRESH_KEY);
     localStorage.removeItem(USER_KEY);
+    // Expiry listeners first: they move the user to the login page before the pages that
+    // need a user re-render without one.
+    if (reason === 'expired' && wasSignedIn)
+      for (const listener of this.expiryListeners) listener();
     this.emit();
   }
 
@@ -55,7 +69,8 @@ class Session {
     this.inFlight ??= exchange(refreshToken)
       .then((pair) => {
         if (!pair) {
-          this.signOut();
+          // Expired, revoked (signed out elsewhere, disabled) or reused: this session is over.
+          this.signOut('expired');
           return null;
         }
         this.signIn(pair);
@@ -69,6 +84,14 @@ class Session {
   subscribe = (listener: () => void) => {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  };
+
+  /** Called when the API stops accepting the session (its refresh token is refused). */
+  onExpired = (listener: () => void) => {
+    this.expiryListeners.add(listener);
+    return () => {
+      this.expiryListeners.delete(listener);
+    };
   };
 
   private emit(): void {
