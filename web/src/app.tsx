@@ -12,6 +12,10 @@ import { session, useSessionUser } from './session/session';
 const BookingPage = lazy(() =>
   import('./pages/booking-page').then((m) => ({ default: m.BookingPage })),
 );
+// The organizer pages (editors, dashboard, charts) are chunks of their own: buyers never load them.
+const OrganizerArea = lazy(() =>
+  import('./pages/organizer/organizer-area').then((m) => ({ default: m.OrganizerArea })),
+);
 
 export function App() {
   return (
@@ -29,6 +33,7 @@ export function App() {
             <Route path="/register" element={<RegisterPage />} />
             <Route path="/bookings" element={<BookingsPage />} />
             <Route path="/bookings/:id" element={<BookingPage />} />
+            <Route path="/organizer/*" element={<OrganizerArea />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </Suspense>
