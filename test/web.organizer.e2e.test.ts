@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdAndBook, seatIdsOf } from './support/bookings.js';
 import {
+  SCREENSHOT_DIR,
   launchChromium,
   saveScreenshot,
   seriousViolations,
@@ -40,6 +42,12 @@ const tag = () => randomUUID().slice(0, 8);
 
 async function expectAccessible(page: Page, what: string): Promise<void> {
   expect(await seriousViolations(page), what).toEqual([]);
+}
+
+/** Just one part of the page (for the pictures in docs/web.md), next to the full-page ones. */
+async function saveElementScreenshot(page: Page, selector: string, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.locator(selector).screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
 }
 
 /** The page's width fits the viewport: nothing overflows sideways. */
@@ -132,6 +140,7 @@ describe('the organizer pages in Chromium', () => {
     expect(await page.locator('.layout-preview rect.seat').count()).toBe(92);
     await expectAccessible(page, 'venue editor');
     await saveScreenshot(page, 'organizer-venue-editor');
+    await saveElementScreenshot(page, '.layout-editor', 'organizer-layout-editor');
     await page.setViewportSize({ width: 375, height: 800 });
     await expectNoSidewaysScroll(page);
     await saveScreenshot(page, 'organizer-venue-editor-phone');
@@ -196,6 +205,7 @@ describe('the organizer pages in Chromium', () => {
     expect(await row.textContent()).toContain('50.00 EUR');
     await expectAccessible(page, 'dashboard with sales');
     await saveScreenshot(page, 'organizer-dashboard');
+    await saveElementScreenshot(page, '.dashboard', 'organizer-dashboard-sales');
     await page.emulateMedia({ colorScheme: 'dark' });
     await saveScreenshot(page, 'organizer-dashboard-dark');
     await page.emulateMedia({ colorScheme: 'light' });

@@ -63,7 +63,8 @@ export function EventForm({
         <h2>Seating</h2>
         {creating ? (
           <fieldset className="choice">
-            <legend>Seating</legend>
+            {/* The card's heading already says "Seating" on screen. */}
+            <legend className="visually-hidden">Seating</legend>
             <label className="radio">
               <input
                 type="radio"

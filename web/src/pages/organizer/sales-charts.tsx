@@ -49,8 +49,7 @@ export const SalesCharts = memo(function SalesCharts({
         <figcaption>
           <strong>Tickets sold per hour</strong>{' '}
           <span className="muted small">
-            {totalTickets} tickets over {series.hours.length}{' '}
-            {series.hours.length === 1 ? 'hour' : 'hours'}
+            {totalTickets} {totalTickets === 1 ? 'ticket' : 'tickets'} since {hourOf(0)}
             {busiest.i >= 0 ? `; busiest hour ${hourOf(busiest.i)} with ${busiest.tickets}` : ''}.
           </span>
         </figcaption>
@@ -151,7 +150,7 @@ function Chart({
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         scales: {
-          // Half an hour either side: a single hour of sales would otherwise span years.
+          // Half an hour either side, so the first and last bars are drawn whole.
           x: { time: true, range: (_u, min, max) => [min - 1800, max + 1800] },
           y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
         },
