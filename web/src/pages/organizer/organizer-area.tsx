@@ -49,6 +49,9 @@ function OrganizersOnly({ signedIn }: { signedIn: boolean }) {
             These pages are for event organizers. Your account is a buyer account: it can book
             tickets but not create venues or events.
           </p>
+          <p className="muted">
+            If an admin has just made your account an organizer, sign out and in again.
+          </p>
           <p>
             <Link to="/">Browse events</Link>
           </p>
