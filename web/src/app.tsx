@@ -19,6 +19,10 @@ const NotificationsPage = lazy(() =>
 const AdminPage = lazy(() =>
   import('./pages/admin/admin-page').then((m) => ({ default: m.AdminPage })),
 );
+// The organizer pages (editors, dashboard, charts) are chunks of their own: buyers never load them.
+const OrganizerArea = lazy(() =>
+  import('./pages/organizer/organizer-area').then((m) => ({ default: m.OrganizerArea })),
+);
 
 export function App() {
   return (
@@ -39,6 +43,7 @@ export function App() {
             <Route path="/bookings/:id" element={<BookingPage />} />
             <Route path="/notifications" element={<NotificationsPage />} />
             <Route path="/admin/*" element={<AdminPage />} />
+            <Route path="/organizer/*" element={<OrganizerArea />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </Suspense>

@@ -10,6 +10,7 @@ import type { EventListFilters, EventView } from './event.schemas.js';
 import { toEventView, toSeatMap } from './event.view.js';
 
 const PUBLIC_STATUSES: EventStatus[] = ['published', 'cancelled'];
+const ALL_STATUSES: EventStatus[] = ['draft', ...PUBLIC_STATUSES];
 
 /** Answers that are already serialized JSON, straight from the cache when possible. */
 export type JsonText = string;
@@ -43,17 +44,24 @@ export class EventQueries {
 
   /**
    * Public listings (published, cancelled) are cached; drafts are listed only to their
-   * organizer (all drafts to admins) and never cached.
+   * organizer (all drafts to admins) and never cached. `organizer=me` lists the caller's own
+   * events of every status (or the one asked for), uncached: an organizer's own overview.
    */
   async listJson(viewer: Principal | undefined, filters: EventListFilters): Promise<JsonText> {
+    if (filters.organizer === 'me') {
+      const organizer = assertOrganizer(viewer, 'Listing your own events');
+      const statuses = filters.status ? [filters.status] : ALL_STATUSES;
+      return JSON.stringify(await this.list(filters, statuses, organizer.userId));
+    }
     const status = filters.status ?? 'published';
     if (status === 'draft') {
-      if (!viewer) throw new AppError('UNAUTHENTICATED', 'Listing drafts needs a bearer token');
-      if (viewer.role !== 'organizer' && viewer.role !== 'admin') {
-        throw forbidden('Only organizers and admins can list drafts');
-      }
+      const organizer = assertOrganizer(viewer, 'Listing drafts');
       return JSON.stringify(
-        await this.list(filters, ['draft'], viewer.role === 'admin' ? undefined : viewer.userId),
+        await this.list(
+          filters,
+          ['draft'],
+          organizer.role === 'admin' ? undefined : organizer.userId,
+        ),
       );
     }
     if (!PUBLIC_STATUSES.includes(status)) throw notFound('Event');
@@ -79,4 +87,13 @@ export class EventQueries {
       id: row.id,
     }));
   }
+}
+
+/** The viewer, if it is an organizer or an admin: 401 without a token, 403 for anyone else. */
+function assertOrganizer(viewer: Principal | undefined, what: string): Principal {
+  if (!viewer) throw new AppError('UNAUTHENTICATED', `${what} needs a bearer token`);
+  if (viewer.role !== 'organizer' && viewer.role !== 'admin') {
+    throw forbidden(`${what} is for organizers and admins only`);
+  }
+  return viewer;
 }

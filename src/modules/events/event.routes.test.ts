@@ -577,6 +577,58 @@ describe('GET /api/v1/events', () => {
     expect(names(all.items).sort()).toEqual([`${tag} mine`, `${tag} theirs`]);
   });
 
+  it('lists organizer=me: the caller’s own events of every status, nobody else’s', async () => {
+    const tag = uniqueTag();
+    const other = await t.signUp('organizer');
+    const admin = await t.signUp('admin');
+    const user = await t.signUp('user');
+    const draft = await createEvent(t, organizer, {
+      name: `${tag} my draft`,
+      startsAt: inDays(20),
+      publish: false,
+    });
+    const published = await createEvent(t, organizer, {
+      name: `${tag} my published`,
+      startsAt: inDays(21),
+    });
+    const cancelled = await createEvent(t, organizer, {
+      name: `${tag} my cancelled`,
+      startsAt: inDays(22),
+    });
+    expect((await cancel(cancelled.id, organizer.auth)).statusCode).toBe(200);
+    await createEvent(t, other, { name: `${tag} their draft`, publish: false });
+    await createEvent(t, other, { name: `${tag} their published` });
+    await createEvent(t, admin, { name: `${tag} admin draft`, publish: false });
+
+    const mine = await listAll({ q: tag, organizer: 'me', limit: '2' }, organizer.auth);
+    expect(mine.items.map((e) => [e.id, e.status])).toEqual([
+      [draft.id, 'draft'],
+      [published.id, 'published'],
+      [cancelled.id, 'cancelled'],
+    ]);
+    expect(mine.pageSizes).toEqual([2, 1]);
+    const myDrafts = await listAll({ q: tag, organizer: 'me', status: 'draft' }, organizer.auth);
+    expect(names(myDrafts.items)).toEqual([`${tag} my draft`]);
+    const theirs = await listAll({ q: tag, organizer: 'me' }, other.auth);
+    expect(names(theirs.items)).toEqual([`${tag} their draft`, `${tag} their published`]);
+    // "me" is the admin too: their own events, not everyone's drafts.
+    const admins = await listAll({ q: tag, organizer: 'me' }, admin.auth);
+    expect(names(admins.items)).toEqual([`${tag} admin draft`]);
+
+    const anonymous = await listEvents({ q: tag, organizer: 'me' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json().code).toBe('UNAUTHENTICATED');
+    const plain = await listEvents({ q: tag, organizer: 'me' }, user.auth);
+    expect(plain.statusCode).toBe(403);
+    expect(plain.json().code).toBe('FORBIDDEN');
+    expect((await listEvents({ organizer: 'someone' }, organizer.auth)).statusCode).toBe(400);
+    // The public listing still shows no draft.
+    expect(names((await listAll({ q: tag })).items).sort()).toEqual([
+      `${tag} my published`,
+      `${tag} their published`,
+    ]);
+  });
+
   it('visits each of 25 events exactly once in startsAt order, 10 per page', async () => {
     const tag = uniqueTag();
     const base = Date.now() + 40 * 86_400_000;

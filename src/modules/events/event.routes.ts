@@ -109,7 +109,8 @@ export function eventRoutes(events: EventsModule, guards: AuthGuards): FastifyPl
         onRequest: guards.optionalAuth,
         schema: {
           tags,
-          summary: 'List events by start time (published by default; drafts for organizers)',
+          summary:
+            'List events by start time (published by default; drafts for organizers; organizer=me: the caller’s own)',
           querystring: EventListQuery,
           response: { 200: pageOf(EventSchema), ...problems(400, 401, 403) },
         },

@@ -92,6 +92,12 @@ export const EventListQuery = Type.Object(
     from: Type.Optional(Type.String({ format: 'date-time', description: 'startsAt ≥ from' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'startsAt < to' })),
     status: Type.Optional(EventStatusSchema),
+    organizer: Type.Optional(
+      Type.Literal('me', {
+        description:
+          'Only the caller’s own events (organizers and admins), drafts included: every status unless `status` is given',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -75,9 +75,11 @@ export class VenueRepository implements VenueLookup {
     limit: number;
     after?: { createdAt: Date; id: string };
     city?: string;
+    ownerId?: string;
   }): Promise<{ rows: VenueRow[]; hasMore: boolean }> {
     let query = this.db.selectFrom('venues').selectAll();
     if (options.city) query = query.where('city', '=', options.city);
+    if (options.ownerId) query = query.where('owner_id', '=', options.ownerId);
     if (options.after) {
       const { createdAt, id } = options.after;
       // A row-value comparison walks the (created_at, id) index in order.

@@ -330,12 +330,45 @@ describe('GET /api/v1/venues', () => {
     expect(response.json().nextCursor).toBeNull();
   });
 
+  it('lists with owner=me only the caller’s own venues, all of them across pages', async () => {
+    const city = `Ownerville ${randomUUID()}`;
+    const other = await t.signUp('organizer');
+    const mine: string[] = [];
+    for (let i = 0; i < 3; i++) mine.push((await postVenue(venueBody({ city }))).json().id);
+    const theirs = (await postVenue(venueBody({ city }), other.auth)).json().id;
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 5; page++) {
+      const query = new URLSearchParams({ city, owner: 'me', limit: '2' });
+      if (cursor) query.set('cursor', cursor);
+      const response = await list(query.toString());
+      expect(response.statusCode, response.body).toBe(200);
+      const body = response.json<{ items: Array<{ id: string; ownerId: string }> }>();
+      for (const item of body.items) expect(item.ownerId).toBe(organizer.id);
+      seen.push(...body.items.map((v) => v.id));
+      cursor = response.json().nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(mine);
+    const theirList = await t.inject({
+      method: 'GET',
+      url: `/api/v1/venues?${new URLSearchParams({ city, owner: 'me' })}`,
+      headers: other.auth,
+    });
+    expect(theirList.json().items.map((v: { id: string }) => v.id)).toEqual([theirs]);
+    // Without the filter every organizer still sees every venue.
+    const all = await list(new URLSearchParams({ city }).toString());
+    expect(all.json().items).toHaveLength(4);
+  });
+
   it('answers 400 for a limit out of range, an unknown parameter or a forged cursor', async () => {
     for (const query of [
       'limit=0',
       'limit=101',
       'limit=abc',
       'sort=name',
+      'owner=someone',
       'cursor=not-a-cursor',
       `cursor=${Buffer.from('{"createdAt":"yesterday","id":"x"}').toString('base64url')}`,
     ]) {

@@ -34,16 +34,22 @@ export function venueRoutes(venues: VenueService, guards: AuthGuards): FastifyPl
       {
         schema: {
           tags,
-          summary: 'List venues',
+          summary: 'List venues (owner=me: the caller’s own)',
           security: bearerSecurity,
           querystring: Type.Object(
-            { ...PageQuery, city: Type.Optional(Type.String({ maxLength: 100 })) },
+            {
+              ...PageQuery,
+              city: Type.Optional(Type.String({ maxLength: 100 })),
+              owner: Type.Optional(
+                Type.Literal('me', { description: 'Only the venues the caller created' }),
+              ),
+            },
             { additionalProperties: false },
           ),
           response: { 200: pageOf(VenueSummary), ...problems(400, 401, 403) },
         },
       },
-      async (request) => venues.list(request.query),
+      async (request) => venues.list(request.query, principalOf(request)),
     );
 
     app.get(

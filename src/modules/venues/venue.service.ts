@@ -64,11 +64,16 @@ export class VenueService {
     return { ...toSummary(row), sections: await this.venues.layout(id) };
   }
 
-  async list(query: { limit: number; cursor?: string; city?: string }) {
+  /** Every venue (any organizer may use any venue), or with `owner: 'me'` the viewer's own. */
+  async list(
+    query: { limit: number; cursor?: string; city?: string; owner?: 'me' },
+    viewer: Principal,
+  ) {
     const after = decodeCursor(query.cursor, ['createdAt', 'id'] as const);
     const page = await this.venues.list({
       limit: query.limit,
       city: query.city,
+      ownerId: query.owner === 'me' ? viewer.userId : undefined,
       after: after && { createdAt: cursorDate(after.createdAt), id: after.id },
     });
     return toPage(page, toSummary, (row) => ({

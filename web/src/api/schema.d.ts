@@ -900,7 +900,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List venues */
+    /** List venues (owner=me: the caller’s own) */
     get: {
       parameters: {
         query?: {
@@ -908,6 +908,8 @@ export interface paths {
           /** @description Opaque; from nextCursor */
           cursor?: string;
           city?: string;
+          /** @description Only the venues the caller created */
+          owner?: 'me';
         };
         header?: never;
         path?: never;
@@ -1362,7 +1364,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List events by start time (published by default; drafts for organizers) */
+    /** List events by start time (published by default; drafts for organizers; organizer=me: the caller’s own) */
     get: {
       parameters: {
         query?: {
@@ -1376,6 +1378,8 @@ export interface paths {
           /** @description startsAt < to */
           to?: string;
           status?: 'draft' | 'published' | 'cancelled';
+          /** @description Only the caller’s own events (organizers and admins), drafts included: every status unless `status` is given */
+          organizer?: 'me';
         };
         header?: never;
         path?: never;
