@@ -12,6 +12,10 @@ import { session, useSessionUser } from './session/session';
 const BookingPage = lazy(() =>
   import('./pages/booking-page').then((m) => ({ default: m.BookingPage })),
 );
+// The door's check-in page (camera scanning, live counts): only organizers and scanners need it.
+const CheckInPage = lazy(() =>
+  import('./pages/check-in/check-in-page').then((m) => ({ default: m.CheckInPage })),
+);
 
 export function App() {
   return (
@@ -29,6 +33,7 @@ export function App() {
             <Route path="/register" element={<RegisterPage />} />
             <Route path="/bookings" element={<BookingsPage />} />
             <Route path="/bookings/:id" element={<BookingPage />} />
+            <Route path="/organizer/events/:id/check-in" element={<CheckInPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </Suspense>
