@@ -17,6 +17,7 @@ import { registerLiveRoutes } from './modules/realtime/index.js';
 import { bookingRoutes } from './modules/bookings/index.js';
 import { eventRoutes } from './modules/events/event.routes.js';
 import { holdRoutes } from './modules/holds/index.js';
+import { checkInRoutes, ticketRoutes } from './modules/tickets/index.js';
 import { venueRoutes } from './modules/venues/venue.routes.js';
 import {
   clientErrorHandler,
@@ -161,6 +162,8 @@ export async function buildApp(
       await api.register(
         bookingRoutes(booking.bookings, booking.idempotency, guards, booking.admission),
       );
+      await api.register(ticketRoutes(services.tickets, guards));
+      await api.register(checkInRoutes(services.tickets, guards));
       await api.register(sagaAdminRoutes(services.sagas, guards));
       await api.register(deadLetterRoutes(messaging.deadLetterAdmin, guards));
       await api.register(notificationRoutes(messaging.notifications.inbox, guards));

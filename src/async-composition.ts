@@ -7,6 +7,7 @@ import type { Database } from './infra/postgres/database.js';
 import type { EventLookup } from './modules/events/index.js';
 import type { UserAccounts } from './modules/users/index.js';
 import type { BookingModule } from './modules/bookings/index.js';
+import type { CheckInCounts } from './modules/tickets/index.js';
 import { analyticsConsumer, AnalyticsRepository } from './modules/analytics/index.js';
 import { sagaWorkerConsumer } from './modules/bookings/index.js';
 import {
@@ -50,6 +51,8 @@ export function createAsyncModule(input: {
   booking: BookingModule;
   /** The events module's lookup (live counts). */
   events: EventLookup;
+  /** The tickets module's check-in counts (live counts at the door). */
+  checkIns: CheckInCounts;
   /** The users module's accounts (notification emails). */
   users: UserAccounts;
   pubsub: PubSub;
@@ -96,7 +99,7 @@ export function createAsyncModule(input: {
   });
   const consumers = [
     notifications.consumer,
-    liveUpdateConsumer({ events: input.events, hub }),
+    liveUpdateConsumer({ events: input.events, checkIns: input.checkIns, hub }),
     sagaWorkerConsumer(input.booking.sagaDriver, database.db),
     analyticsConsumer({
       analytics: new AnalyticsRepository(database.db),

@@ -32,6 +32,7 @@ import { VenueRepository } from './modules/venues/venue.repository.js';
 import { VenueService } from './modules/venues/venue.service.js';
 import { createAsyncModule, type AsyncModule, type ProcessRoles } from './async-composition.js';
 import { createBookingModule, type BookingModule } from './modules/bookings/index.js';
+import { createTicketsModule, type TicketsModule } from './modules/tickets/index.js';
 import {
   HttpPaymentGateway,
   PaymentLedger,
@@ -71,6 +72,8 @@ export interface Dependencies {
     analytics: AnalyticsService;
     venues: VenueService;
     events: EventsModule;
+    /** Tickets: views, QR, PDF, check-in and scanner grants. */
+    tickets: TicketsModule;
     /** The admin's view of the sagas. */
     sagas: SagaQueries;
     /** The organizer's bookings CSV (from the replica when one is configured). */
@@ -276,11 +279,20 @@ export async function createDependencies(
     onCancelled: (eventId, audit) =>
       booking.bookings.cancelEventBookings.cancelEvent(eventId, audit),
   });
+  const tickets = createTicketsModule({
+    db: database.db,
+    events: eventRepository,
+    ownership: events.ownership,
+    venues: venueRepository,
+    users,
+    clock,
+  });
   const messaging = createAsyncModule({
     config,
     database,
     booking,
     events: eventRepository,
+    checkIns: tickets.counts,
     users,
     pubsub: infra.pubsub,
     clock,
@@ -322,6 +334,7 @@ export async function createDependencies(
       auditLog: new AuditLogService(auditLog),
       venues: new VenueService(venueRepository),
       events,
+      tickets,
       analytics: new AnalyticsService(new AnalyticsRepository(readDb), events.ownership, clock),
       sagas: new SagaQueries({ sagas: booking.sagas }),
       bookingsExport: new BookingsExport({ readDb }),

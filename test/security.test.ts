@@ -24,7 +24,7 @@ const ANYONE: Role[] = ['user', 'organizer', 'admin'];
 const ORGANIZERS: Role[] = ['organizer', 'admin'];
 
 /** The resources whose routes answer only their owner (and whoever API.md adds to them). */
-type Owned = 'event' | 'hold' | 'booking' | 'session';
+type Owned = 'event' | 'hold' | 'booking' | 'ticket' | 'session';
 
 interface Access {
   /** The roles whose tokens pass the route's guard. */
@@ -35,6 +35,8 @@ interface Access {
   mine?: true;
   /** The `:id` of a valid request, when the owner does not already say which. */
   id?: (w: World) => string;
+  /** The route's other path parameters (besides `:id`) in a valid request. */
+  params?: (w: World) => Record<string, string>;
   /** The body of a valid request. */
   body?: (w: World) => unknown;
   /** The query string of a valid request. */
@@ -69,6 +71,35 @@ const ACCESS: Record<string, Access> = {
   'GET /api/v1/bookings': { role: ANYONE, mine: true },
   'GET /api/v1/bookings/:id': { role: ANYONE, owner: 'booking' },
   'POST /api/v1/bookings/:id/cancel': { role: ANYONE, owner: 'booking' },
+  'GET /api/v1/tickets/:id': { role: ANYONE, owner: 'ticket' },
+  'GET /api/v1/tickets/:id/qr.svg': { role: ANYONE, owner: 'ticket' },
+  'GET /api/v1/bookings/:id/tickets.pdf': { role: ANYONE, owner: 'booking' },
+  // Scanners may be plain users: the event's grant decides, so every role passes the guard.
+  'POST /api/v1/events/:id/check-ins': {
+    role: ANYONE,
+    owner: 'event',
+    body: (w) => ({ code: w.booking.tickets[0]!.code }),
+  },
+  'GET /api/v1/events/:id/check-ins/manifest': { role: ANYONE, owner: 'event' },
+  'POST /api/v1/events/:id/check-ins/sync': {
+    role: ANYONE,
+    owner: 'event',
+    body: (w) => ({
+      scans: [
+        { code: w.booking.tickets[0]!.code, scannedAt: new Date().toISOString(), deviceId: 'sec' },
+      ],
+    }),
+  },
+  'POST /api/v1/events/:id/scanners': {
+    role: ORGANIZERS,
+    owner: 'event',
+    body: (w) => ({ userId: w.bystander.id }),
+  },
+  'DELETE /api/v1/events/:id/scanners/:userId': {
+    role: ORGANIZERS,
+    owner: 'event',
+    params: (w) => ({ userId: w.scanner.id }),
+  },
   'GET /api/v1/me/notifications': { role: ANYONE, mine: true },
   'GET /api/v1/me/notifications/unread-count': { role: ANYONE },
   'POST /api/v1/me/notifications/read': { role: ANYONE, body: () => ({}) },
@@ -145,7 +176,9 @@ interface World {
   draft: { id: string };
   /** The holder's active hold and confirmed booking on `event`. */
   hold: { id: string };
-  booking: { id: string };
+  booking: { id: string; tickets: Array<{ id: string; code: string }> };
+  /** A user with the scanner grant for `event`. */
+  scanner: SignedIn;
   /** A second login of the holder: its session id, and another login's refresh token. */
   spareSession: string;
   spareRefreshToken: string;
@@ -197,14 +230,16 @@ async function loggedOutToken(t: TestApp, who: SignedIn): Promise<string> {
 }
 
 async function buildWorld(t: TestApp): Promise<World> {
-  const [holder, otherUser, organizer, otherOrganizer, admin, bystander] = await Promise.all([
-    t.signUp(),
-    t.signUp(),
-    t.signUp('organizer'),
-    t.signUp('organizer'),
-    t.signUp('admin'),
-    t.signUp(),
-  ]);
+  const [holder, otherUser, organizer, otherOrganizer, admin, bystander, scanner] =
+    await Promise.all([
+      t.signUp(),
+      t.signUp(),
+      t.signUp('organizer'),
+      t.signUp('organizer'),
+      t.signUp('admin'),
+      t.signUp(),
+      t.signUp(),
+    ]);
   const venue = await createVenue(t, organizer);
   const event = await createEvent(t, organizer, { capacity: 100 });
   const draft = await createEvent(t, organizer, { capacity: 100, publish: false });
@@ -214,6 +249,13 @@ async function buildWorld(t: TestApp): Promise<World> {
   expect(booked.statusCode, booked.body).toBe(201);
   const held = await api.hold(t, holder, event.id, { quantity: 1 });
   expect(held.statusCode, held.body).toBe(201);
+  const granted = await t.inject({
+    method: 'POST',
+    url: `/api/v1/events/${event.id}/scanners`,
+    headers: organizer.auth,
+    payload: { userId: scanner.id },
+  });
+  expect(granted.statusCode, granted.body).toBe(201);
   const spare = await login(t, holder);
   const [spareRefresh, deadLetter, holderOut, organizerOut, adminOut] = await Promise.all([
     login(t, bystander),
@@ -245,6 +287,7 @@ async function buildWorld(t: TestApp): Promise<World> {
     draft,
     hold: held.json(),
     booking: booked.json(),
+    scanner,
     spareSession: decodeJwt(spare.accessToken).sid as string,
     spareRefreshToken: spareRefresh.refreshToken,
     deadLetterId: deadLetter.id,
@@ -274,6 +317,10 @@ const NOT_THE_OWNER: Record<
   booking: [
     { who: 'otherUser', target: 'booking', status: 404, code: 'NOT_FOUND' },
     { who: 'otherOrganizer', target: 'booking', status: 403, code: 'FORBIDDEN' },
+  ],
+  ticket: [
+    { who: 'otherUser', target: 'ticket', status: 404, code: 'NOT_FOUND' },
+    { who: 'otherOrganizer', target: 'ticket', status: 403, code: 'FORBIDDEN' },
   ],
   hold: [
     { who: 'otherUser', target: 'hold', status: 404, code: 'NOT_FOUND' },
@@ -306,6 +353,8 @@ function ownedId(w: World, owner: Owned): string {
       return w.hold.id;
     case 'booking':
       return w.booking.id;
+    case 'ticket':
+      return w.booking.tickets[0]!.id;
     case 'session':
       return w.spareSession;
   }
@@ -316,7 +365,9 @@ function requestFor(key: string, w: World, id?: string): InjectOptions {
   const access = ACCESS[key]!;
   const [method, path] = key.split(' ') as [InjectOptions['method'], string];
   const pathId = id ?? access.id?.(w) ?? (access.owner ? ownedId(w, access.owner) : randomUUID());
-  const url = path.replace(':id', pathId) + (access.query ? `?${access.query}` : '');
+  const others = Object.entries(access.params?.(w) ?? {});
+  const filled = others.reduce((p, [name, value]) => p.replace(`:${name}`, value), path);
+  const url = filled.replace(':id', pathId) + (access.query ? `?${access.query}` : '');
   return {
     method,
     url,
@@ -397,6 +448,7 @@ const WATCHED_TABLES = [
   'hold_seats',
   'bookings',
   'tickets',
+  'event_scanners',
   'sagas',
   'idempotency_keys',
   'dead_letters',

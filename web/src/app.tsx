@@ -23,6 +23,10 @@ const AdminPage = lazy(() =>
 const OrganizerArea = lazy(() =>
   import('./pages/organizer/organizer-area').then((m) => ({ default: m.OrganizerArea })),
 );
+// The door's check-in page (camera scanning, live counts): only organizers and scanners need it.
+const CheckInPage = lazy(() =>
+  import('./pages/check-in/check-in-page').then((m) => ({ default: m.CheckInPage })),
+);
 
 export function App() {
   return (
@@ -44,6 +48,7 @@ export function App() {
             <Route path="/notifications" element={<NotificationsPage />} />
             <Route path="/admin/*" element={<AdminPage />} />
             <Route path="/organizer/*" element={<OrganizerArea />} />
+            <Route path="/organizer/events/:id/check-in" element={<CheckInPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </Suspense>

@@ -21,12 +21,15 @@ export const AUDIT_ACTIONS = [
   'event.updated',
   'event.published',
   'event.cancelled',
+  'event.scanner_granted',
+  'event.scanner_revoked',
   'hold.created',
   'hold.released',
   'booking.confirmed',
   'booking.failed',
   'booking.cancelled',
   'payment.refunded',
+  'ticket.checked_in',
   'admin.dead_letter_retried',
 ] as const;
 

@@ -8,6 +8,8 @@ export interface LiveUpdate {
   eventId: string;
   changes: Array<{ seatId: string; status: 'available' | 'held' | 'sold' }>;
   availability: { available: number; held: number; sold: number } | null;
+  /** After a check-in: how many of the event's live tickets are checked in. */
+  checkins?: { checkedIn: number; total: number };
 }
 
 interface Client {
@@ -126,13 +128,16 @@ export class LiveHub {
     const availability = update.availability
       ? JSON.stringify({ type: 'availability', ...update.availability })
       : null;
+    const checkins = update.checkins
+      ? JSON.stringify({ type: 'checkins', ...update.checkins })
+      : null;
     for (const client of set) {
       if (client.socket.bufferedAmount > this.settings.maxBufferedBytes) {
         this.dropped.inc();
         client.socket.terminate();
         continue;
       }
-      const messages = [seats, availability].filter((m): m is string => m !== null);
+      const messages = [seats, availability, checkins].filter((m): m is string => m !== null);
       if (client.pending) {
         client.pending.push(...messages);
         continue;

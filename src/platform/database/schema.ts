@@ -195,6 +195,14 @@ export interface TicketsTable {
   checked_in_at: NullableTimestamp;
 }
 
+/** Who may check tickets in for an event besides its organizer and admins (migration 014). */
+export interface EventScannersTable {
+  event_id: string;
+  user_id: string;
+  granted_by: string | null;
+  granted_at: CreatedAt;
+}
+
 export interface SagasTable {
   id: Generated<string>;
   type: string;
@@ -317,6 +325,7 @@ export interface DB {
   hold_seats: HoldSeatsTable;
   bookings: BookingsTable;
   tickets: TicketsTable;
+  event_scanners: EventScannersTable;
   sagas: SagasTable;
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeysTable;
