@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -88,6 +89,16 @@ describe('a buyer in Chromium', () => {
     const bookingId = page.url().split('/').pop()!;
     await page.getByText('confirmed').first().waitFor();
     await expect.poll(() => page.getByRole('img', { name: /^QR code of ticket/ }).count()).toBe(2);
+    // Each ticket names its seat, and the tickets come as one PDF (fetched with the token).
+    await page.getByText('Stalls · row A · seat 1', { exact: true }).waitFor();
+    await page.getByText('Stalls · row A · seat 2', { exact: true }).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download tickets (PDF)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`tickets-${bookingId}.pdf`);
+    const pdf = await readFile((await download.path())!);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(await seriousViolations(page), 'booking page').toEqual([]);
     await saveScreenshot(page, 'buyer-booking-tickets');
 

@@ -9,6 +9,7 @@ import { money, when } from '../format';
 import { RequireSignIn } from '../session/sign-in-redirect';
 import { useSessionUser } from '../session/session';
 import { CancelBooking, type Cancellation } from './cancel-booking';
+import { downloadTicketsPdf, seatsOfTickets, type TicketDetail } from './ticket-downloads';
 
 type Booking =
   paths['/api/v1/bookings/{id}']['get']['responses'][200]['content']['application/json'];
@@ -31,6 +32,9 @@ function Booking() {
   const [event, setEvent] = useState<EventDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [cancelled, setCancelled] = useState<Cancellation | null>(null);
+  const [seats, setSeats] = useState<Map<string, NonNullable<TicketDetail['seat']>>>(new Map());
+  const [pdfError, setPdfError] = useState<string | null>(null);
+  const [downloading, setDownloading] = useState(false);
   usePageTitle(event ? `Tickets for ${event.name}` : 'Booking');
 
   const loadBooking = async () => {
@@ -50,12 +54,19 @@ function Booking() {
     void (async () => {
       const data = await loadBooking();
       if (!data) return;
+      void seatsOfTickets(data.tickets).then(setSeats);
       const found = await api.GET('/api/v1/events/{id}', {
         params: { path: { id: data.eventId } },
       });
       if (found.data) setEvent(found.data);
     })();
   }, [id, user]);
+
+  const downloadPdf = async () => {
+    setDownloading(true);
+    setPdfError(await downloadTicketsPdf(id));
+    setDownloading(false);
+  };
 
   if (!booking) return error ? <Alert message={error} /> : <p className="muted">Loading…</p>;
   return (
@@ -94,16 +105,37 @@ function Booking() {
         }}
       />
       <h2>Tickets</h2>
+      {booking.status !== 'cancelled' && (
+        <p>
+          <button
+            type="button"
+            className="button button-secondary"
+            disabled={downloading}
+            onClick={() => void downloadPdf()}
+          >
+            {downloading ? 'Preparing PDF…' : 'Download tickets (PDF)'}
+          </button>
+        </p>
+      )}
+      <Alert message={pdfError} />
       <ul className="ticket-grid">
-        {booking.tickets.map((ticket, i) => (
-          <li key={ticket.id} className="card ticket">
-            <QrCode value={ticket.code} label={`QR code of ticket ${i + 1}`} />
-            <p>
-              <strong>Ticket {i + 1}</strong> · {ticket.status}
-            </p>
-            <p className="muted small code">{ticket.code}</p>
-          </li>
-        ))}
+        {booking.tickets.map((ticket, i) => {
+          const seat = seats.get(ticket.id);
+          return (
+            <li key={ticket.id} className="card ticket">
+              <QrCode value={ticket.code} label={`QR code of ticket ${i + 1}`} />
+              <p>
+                <strong>Ticket {i + 1}</strong> · {ticket.status}
+              </p>
+              {seat && (
+                <p>
+                  {seat.section} · row {seat.row} · seat {seat.number}
+                </p>
+              )}
+              <p className="muted small code">{ticket.code}</p>
+            </li>
+          );
+        })}
       </ul>
     </section>
   );
