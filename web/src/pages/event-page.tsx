@@ -1,10 +1,14 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
 import { api, type paths } from '../api/client';
 import { isProblem, problemMessage } from '../api/problems';
 import { Alert } from '../components/alert';
 import { usePageTitle } from '../components/use-page-title';
 import { money, newKey, when } from '../format';
+import { applySeatStatuses } from '../live/apply-seat-statuses';
+import { useEventLive, type SeatChange, type SeatStatus } from '../live/use-event-live';
+import { LiveBadge } from '../live/live-badge';
+import { takenSeatsMessage } from '../live/taken-seats-message';
 import { session, useSessionUser } from '../session/session';
 import { CheckoutPanel, type Hold } from './checkout-panel';
 import { SeatMap, type SeatLayout } from './seat-map';
@@ -27,6 +31,27 @@ export function EventPage() {
   const [info, setInfo] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   usePageTitle(event?.name ?? 'Event');
+  // Every seat status the live feed has told us, for a layout that loads after it spoke.
+  const liveStatuses = useRef(new Map<string, SeatStatus>());
+  // Seats of this buyer's own hold (and of a hold request under way): when the feed reports
+  // them held, that is not another buyer taking them.
+  const mine = useRef(new Set<string>());
+  const latest = useRef({ layout, selected });
+  latest.current = { layout, selected };
+
+  const onSeats = useCallback((changes: SeatChange[], snapshot: boolean) => {
+    if (snapshot) liveStatuses.current = new Map();
+    const batch = new Map(changes.map((c) => [c.seatId, c.status]));
+    for (const [seatId, status] of batch) liveStatuses.current.set(seatId, status);
+    setLayout((current) => current && applySeatStatuses(current, batch));
+    const taken = [...latest.current.selected].filter(
+      (seatId) => (batch.get(seatId) ?? 'available') !== 'available' && !mine.current.has(seatId),
+    );
+    if (taken.length === 0) return;
+    setSelected((current) => new Set([...current].filter((seatId) => !taken.includes(seatId))));
+    setInfo(takenSeatsMessage(latest.current.layout, taken));
+  }, []);
+  const live = useEventLive(id, onSeats);
 
   const refresh = useCallback(async () => {
     const { data, error, response } = await api.GET('/api/v1/events/{id}', {
@@ -36,7 +61,7 @@ export function EventPage() {
     setEvent(data);
     if (data.seating === 'reserved') {
       const seats = await api.GET('/api/v1/events/{id}/seats', { params: { path: { id } } });
-      if (seats.data) setLayout(seats.data);
+      if (seats.data) setLayout(applySeatStatuses(seats.data, liveStatuses.current));
     }
   }, [id]);
 
@@ -60,15 +85,18 @@ export function EventPage() {
     setError(null);
     setInfo(null);
     const body = event?.seating === 'reserved' ? { seatIds: [...selected] } : { quantity };
+    mine.current = new Set('seatIds' in body ? body.seatIds : []);
     const { data, error, response } = await api.POST('/api/v1/events/{id}/holds', {
       params: { path: { id }, header: { 'idempotency-key': newKey() } },
       body,
     });
     setBusy(false);
     if (data) {
+      mine.current = new Set(data.seatIds);
       setHold(data);
       return;
     }
+    mine.current = new Set();
     setError(problemMessage(error, response));
     if (response.status === 401 && !session.currentUser()) navigate('/login');
     if (isProblem(error) && error.code === 'SEAT_UNAVAILABLE') {
@@ -79,6 +107,7 @@ export function EventPage() {
 
   const backToChoosing = useCallback(
     (message: string | null) => {
+      mine.current = new Set();
       setHold(null);
       setSelected(new Set());
       setInfo(message);
@@ -99,7 +128,9 @@ export function EventPage() {
       .flatMap((s) => s.rows.flatMap((r) => r.seats))
       .filter((seat) => selected.has(seat.id))
       .reduce((sum, seat) => sum + seat.priceCents, 0) ?? 0;
-  const onSale = event.status === 'published' && event.available > 0;
+  // The live counts once the feed has spoken; until then the page's own read.
+  const { available } = live.availability ?? event;
+  const onSale = event.status === 'published' && available > 0;
 
   return (
     <article className="event">
@@ -112,7 +143,7 @@ export function EventPage() {
         <p className="event-description">{event.description}</p>
         <p className="card-meta">
           <span className="badge">
-            {event.available} of {event.capacity} available
+            {available} of {event.capacity} available
           </span>
           <span>Up to {event.maxTicketsPerUser} tickets per person</span>
         </p>
@@ -123,7 +154,10 @@ export function EventPage() {
         <CheckoutPanel hold={hold} onExpired={onExpired} onReleased={() => backToChoosing(null)} />
       ) : event.seating === 'reserved' ? (
         <section aria-labelledby="choose-seats">
-          <h2 id="choose-seats">Choose your seats</h2>
+          <div className="section-heading">
+            <h2 id="choose-seats">Choose your seats</h2>
+            <LiveBadge connection={live.connection} />
+          </div>
           {layout ? (
             <SeatMap
               layout={layout}
@@ -152,10 +186,13 @@ export function EventPage() {
         </section>
       ) : (
         <section aria-labelledby="choose-quantity" className="card">
-          <h2 id="choose-quantity">Tickets</h2>
+          <div className="section-heading">
+            <h2 id="choose-quantity">Tickets</h2>
+            <LiveBadge connection={live.connection} />
+          </div>
           <p>
-            General admission · {money(event.priceCents, event.currency)} each · {event.available}{' '}
-            available
+            General admission · {money(event.priceCents, event.currency)} each ·{' '}
+            <span className="availability">{available} available</span>
           </p>
           <div className="selection-bar">
             <label className="quantity">
@@ -163,7 +200,7 @@ export function EventPage() {
               <input
                 type="number"
                 min={1}
-                max={Math.max(1, Math.min(event.maxTicketsPerUser, event.available))}
+                max={Math.max(1, Math.min(event.maxTicketsPerUser, available))}
                 value={quantity}
                 onChange={(e) => setQuantity(Math.max(1, Number(e.target.value) || 1))}
               />

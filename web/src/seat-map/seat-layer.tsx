@@ -1,0 +1,136 @@
+import { memo } from 'react';
+import type { SeatLayout } from '../live/apply-seat-statuses';
+import { money } from '../format';
+import { seatPlace } from './seat-place';
+import {
+  ROW_LABEL_WIDTH,
+  SEAT_SIZE,
+  seatX,
+  type MapGeometry,
+  type SectionBox,
+} from './seat-map-geometry';
+
+type Section = SeatLayout['sections'][number];
+type Row = Section['rows'][number];
+
+/**
+ * Every seat of the map, drawn once and then only where something changed: a row re-renders
+ * when one of its seats changes status, selection or focus, never when the map is zoomed or
+ * panned (the transform sits on the parent element). Seats carry no handlers of their own; the
+ * map listens once for all of them.
+ */
+export const SeatLayer = memo(function SeatLayer({
+  layout,
+  geometry,
+  currency,
+  selected,
+  activeSeatId,
+}: {
+  layout: SeatLayout;
+  geometry: MapGeometry;
+  currency: string;
+  selected: ReadonlySet<string>;
+  activeSeatId: string | null;
+}) {
+  return (
+    <>
+      <rect
+        className="stage"
+        x={ROW_LABEL_WIDTH}
+        y={4}
+        width={geometry.width - ROW_LABEL_WIDTH - 8}
+        height={20}
+        rx={4}
+      />
+      <text
+        className="stage-label"
+        x={ROW_LABEL_WIDTH + (geometry.width - ROW_LABEL_WIDTH - 8) / 2}
+        y={18}
+        textAnchor="middle"
+      >
+        Stage
+      </text>
+      {layout.sections.map((section, s) => {
+        const box = geometry.sections[s]!;
+        return (
+          <g key={section.name} role="group" aria-label={`Section ${section.name}`}>
+            <text className="section-label" x={box.x} y={box.y + 14} aria-hidden="true">
+              Section {section.name}
+            </text>
+            {section.rows.map((row, r) => (
+              <SeatRow
+                key={row.label}
+                section={section.name}
+                row={row}
+                box={box}
+                y={box.rowY[r]!}
+                currency={currency}
+                selectedKey={selectedIn(row, selected)}
+                activeSeatId={activeSeatId !== null && has(row, activeSeatId) ? activeSeatId : null}
+              />
+            ))}
+          </g>
+        );
+      })}
+    </>
+  );
+});
+
+const SeatRow = memo(function SeatRow({
+  section,
+  row,
+  box,
+  y,
+  currency,
+  selectedKey,
+  activeSeatId,
+}: {
+  section: string;
+  row: Row;
+  box: SectionBox;
+  y: number;
+  currency: string;
+  /** The row's selected seat ids joined: a string, so an unchanged selection compares equal. */
+  selectedKey: string;
+  activeSeatId: string | null;
+}) {
+  const chosen = selectedKey === '' ? [] : selectedKey.split(',');
+  return (
+    <g>
+      <text className="row-label" x={box.x} y={y + 15} aria-hidden="true">
+        {row.label}
+      </text>
+      {row.seats.map((seat) => {
+        const isSelected = chosen.includes(seat.id);
+        return (
+          <rect
+            key={seat.id}
+            className={`seat seat-${isSelected ? 'selected' : seat.status}`}
+            x={seatX(box, seat.number)}
+            y={y}
+            width={SEAT_SIZE}
+            height={SEAT_SIZE}
+            rx={5}
+            role="checkbox"
+            tabIndex={seat.id === activeSeatId ? 0 : -1}
+            aria-checked={isSelected}
+            aria-disabled={seat.status !== 'available'}
+            aria-label={`${seatPlace(section, row.label, seat.number)}, ${money(seat.priceCents, currency)}, ${seat.status}`}
+            data-seat-id={seat.id}
+          />
+        );
+      })}
+    </g>
+  );
+});
+
+function selectedIn(row: Row, selected: ReadonlySet<string>): string {
+  if (selected.size === 0) return '';
+  let key = '';
+  for (const seat of row.seats) if (selected.has(seat.id)) key += key ? `,${seat.id}` : seat.id;
+  return key;
+}
+
+function has(row: Row, seatId: string): boolean {
+  return row.seats.some((seat) => seat.id === seatId);
+}
