@@ -7,7 +7,7 @@ import {
   type MouseEvent,
 } from 'react';
 import type { SeatLayout } from '../live/apply-seat-statuses';
-import { SeatLayer } from '../seat-map/seat-layer';
+import { SeatSection, Stage } from '../seat-map/seat-section';
 import { mapGeometry } from '../seat-map/seat-map-geometry';
 import { findSeat, firstSeatId, seatFrom } from '../seat-map/seat-navigation';
 import { useMapView } from '../seat-map/use-map-view';
@@ -60,7 +60,7 @@ export function SeatMap({
     e.preventDefault();
     setActiveId(next);
     // The map pans to the seat (onFocus below); the page itself stays where it is.
-    map.svgRef.current
+    map.frameRef.current
       ?.querySelector<SVGElement>(`[data-seat-id="${next}"]`)
       ?.focus({ preventScroll: true });
   };
@@ -76,6 +76,7 @@ export function SeatMap({
   };
 
   const { x, y, k } = map.view;
+  const transform = `translate(${round(x)} ${round(y)}) scale(${round(k, 4)})`;
   return (
     <div className="seat-map">
       <div className="seat-map-toolbar">
@@ -95,34 +96,37 @@ export function SeatMap({
           </ZoomButton>
         </div>
       </div>
-      <div className="seat-map-frame" ref={map.frameRef}>
+      <div
+        className="seat-map-frame"
+        ref={map.frameRef}
+        role="group"
+        aria-label="Seat map"
+        aria-describedby={helpId}
+        onClick={onClick}
+        onKeyDown={onKeyDown}
+        onFocus={onFocus}
+      >
+        {/* Gives the frame its height and draws the stage; the sections lie over it. */}
         <svg
-          ref={map.svgRef}
-          className="seat-map-canvas"
+          className="seat-map-backdrop"
           width="100%"
           height={map.frame.height}
-          role="group"
-          aria-label="Seat map"
-          aria-describedby={helpId}
-          onClick={onClick}
-          onKeyDown={onKeyDown}
-          onFocus={onFocus}
+          aria-hidden="true"
         >
-          <g
-            className="seat-map-content"
-            transform={`translate(${round(x)} ${round(y)}) scale(${round(k, 4)})`}
-          >
-            {map.ready && (
-              <SeatLayer
-                layout={layout}
-                geometry={geometry}
-                currency={currency}
-                selected={selected}
-                activeSeatId={active}
-              />
-            )}
-          </g>
+          <Stage geometry={geometry} transform={transform} />
         </svg>
+        {map.ready &&
+          layout.sections.map((section, s) => (
+            <SeatSection
+              key={section.name}
+              section={section}
+              box={geometry.sections[s]!}
+              transform={transform}
+              currency={currency}
+              selected={selected}
+              activeSeatId={active}
+            />
+          ))}
       </div>
       <ul className="legend" aria-label="Legend">
         <li>

@@ -21,7 +21,6 @@ const BUTTON_STEP = 1.5;
  */
 export function useMapView(contentWidth: number, contentHeight: number) {
   const frameRef = useRef<HTMLDivElement>(null);
-  const svgRef = useRef<SVGSVGElement>(null);
   const [width, setWidth] = useState(0);
   const [maxHeight] = useState(() => Math.min(720, Math.max(240, window.innerHeight * 0.7)));
   const [moved, setView] = useState<View | null>(null);
@@ -70,7 +69,7 @@ export function useMapView(contentWidth: number, contentHeight: number) {
     [update],
   );
 
-  const gestures = usePointerGestures(svgRef, zoomBy, (dx, dy) =>
+  const gestures = usePointerGestures(frameRef, zoomBy, (dx, dy) =>
     update(({ frame, fit, view }) =>
       clampView(frame, fit, { ...view, x: view.x + dx, y: view.y + dy }),
     ),
@@ -78,7 +77,6 @@ export function useMapView(contentWidth: number, contentHeight: number) {
 
   return {
     frameRef,
-    svgRef,
     frame,
     view,
     ready: width > 0,
@@ -98,7 +96,7 @@ export function useMapView(contentWidth: number, contentHeight: number) {
  * hand because React's is passive and could not keep the page from scrolling.
  */
 function usePointerGestures(
-  svgRef: RefObject<SVGSVGElement | null>,
+  frameRef: RefObject<HTMLDivElement | null>,
   zoomBy: (factor: number, px: number, py: number) => void,
   panBy: (dx: number, dy: number) => void,
 ) {
@@ -107,14 +105,17 @@ function usePointerGestures(
   const dragged = useRef(false);
 
   useEffect(() => {
-    const svg = svgRef.current;
-    if (!svg) return;
+    const frame = frameRef.current;
+    if (!frame) return;
     const pointers = new Map<number, { x: number; y: number }>();
     let start: { x: number; y: number } | null = null;
     let dragging = false;
     const local = (e: { clientX: number; clientY: number }) => {
-      const box = svg.getBoundingClientRect();
-      return { x: e.clientX - box.left, y: e.clientY - box.top };
+      const box = frame.getBoundingClientRect();
+      return {
+        x: e.clientX - box.left - frame.clientLeft,
+        y: e.clientY - box.top - frame.clientTop,
+      };
     };
 
     const onWheel = (e: WheelEvent) => {
@@ -147,8 +148,8 @@ function usePointerGestures(
         if (!dragging && Math.hypot(now.x - start.x, now.y - start.y) > DRAG_THRESHOLD) {
           dragging = true;
           // Captured only once it is a drag: capturing at once would retarget the click of a
-          // plain press from the seat to the map.
-          svg.setPointerCapture(e.pointerId);
+          // plain press from the seat to the frame.
+          frame.setPointerCapture(e.pointerId);
         }
         if (dragging) handlers.current.panBy(now.x - before.x, now.y - before.y);
       }
@@ -163,19 +164,19 @@ function usePointerGestures(
       }
     };
 
-    svg.addEventListener('wheel', onWheel, { passive: false });
-    svg.addEventListener('pointerdown', onDown);
-    svg.addEventListener('pointermove', onMove);
-    svg.addEventListener('pointerup', onUp);
-    svg.addEventListener('pointercancel', onUp);
+    frame.addEventListener('wheel', onWheel, { passive: false });
+    frame.addEventListener('pointerdown', onDown);
+    frame.addEventListener('pointermove', onMove);
+    frame.addEventListener('pointerup', onUp);
+    frame.addEventListener('pointercancel', onUp);
     return () => {
-      svg.removeEventListener('wheel', onWheel);
-      svg.removeEventListener('pointerdown', onDown);
-      svg.removeEventListener('pointermove', onMove);
-      svg.removeEventListener('pointerup', onUp);
-      svg.removeEventListener('pointercancel', onUp);
+      frame.removeEventListener('wheel', onWheel);
+      frame.removeEventListener('pointerdown', onDown);
+      frame.removeEventListener('pointermove', onMove);
+      frame.removeEventListener('pointerup', onUp);
+      frame.removeEventListener('pointercancel', onUp);
     };
-  }, [svgRef]);
+  }, [frameRef]);
 
   return { wasDrag: () => dragged.current };
 }

@@ -14,67 +14,62 @@ type Section = SeatLayout['sections'][number];
 type Row = Section['rows'][number];
 
 /**
- * Every seat of the map, drawn once and then only where something changed: a row re-renders
- * when one of its seats changes status, selection or focus, never when the map is zoomed or
- * panned (the transform sits on the parent element). Seats carry no handlers of their own; the
- * map listens once for all of them.
+ * One section as its own `<svg>`, laid over the others (each fills the frame, drawing only its
+ * seats): the browser then caches every section's painting separately, and choosing a seat,
+ * or a live change, repaints one section rather than all 20,000 seats. Within it a row
+ * re-renders only when one of its seats changes status, selection or focus; zooming and
+ * panning change the transform alone. Seats carry no handlers; the map listens once for all.
  */
-export const SeatLayer = memo(function SeatLayer({
-  layout,
-  geometry,
+export const SeatSection = memo(function SeatSection({
+  section,
+  box,
+  transform,
   currency,
   selected,
   activeSeatId,
 }: {
-  layout: SeatLayout;
-  geometry: MapGeometry;
+  section: Section;
+  box: SectionBox;
+  transform: string;
   currency: string;
   selected: ReadonlySet<string>;
   activeSeatId: string | null;
 }) {
   return (
-    <>
-      <rect
-        className="stage"
-        x={ROW_LABEL_WIDTH}
-        y={4}
-        width={geometry.width - ROW_LABEL_WIDTH - 8}
-        height={20}
-        rx={4}
-      />
-      <text
-        className="stage-label"
-        x={ROW_LABEL_WIDTH + (geometry.width - ROW_LABEL_WIDTH - 8) / 2}
-        y={18}
-        textAnchor="middle"
-      >
-        Stage
-      </text>
-      {layout.sections.map((section, s) => {
-        const box = geometry.sections[s]!;
-        return (
-          <g key={section.name} role="group" aria-label={`Section ${section.name}`}>
-            <text className="section-label" x={box.x} y={box.y + 14} aria-hidden="true">
-              Section {section.name}
-            </text>
-            {section.rows.map((row, r) => (
-              <SeatRow
-                key={row.label}
-                section={section.name}
-                row={row}
-                box={box}
-                y={box.rowY[r]!}
-                currency={currency}
-                selectedKey={selectedIn(row, selected)}
-                activeSeatId={activeSeatId !== null && has(row, activeSeatId) ? activeSeatId : null}
-              />
-            ))}
-          </g>
-        );
-      })}
-    </>
+    <svg className="seat-map-layer" role="group" aria-label={`Section ${section.name}`}>
+      <g transform={transform}>
+        <text className="section-label" x={box.x} y={box.y + 14} aria-hidden="true">
+          Section {section.name}
+        </text>
+        {section.rows.map((row, r) => (
+          <SeatRow
+            key={row.label}
+            section={section.name}
+            row={row}
+            box={box}
+            y={box.rowY[r]!}
+            currency={currency}
+            selectedKey={selectedIn(row, selected)}
+            activeSeatId={activeSeatId !== null && has(row, activeSeatId) ? activeSeatId : null}
+          />
+        ))}
+      </g>
+    </svg>
   );
 });
+
+/** The stage above the sections, drawn with the same transform. */
+export function Stage({ geometry, transform }: { geometry: MapGeometry; transform: string }) {
+  const width = geometry.width - ROW_LABEL_WIDTH - 8;
+  return (
+    <g transform={transform}>
+      <rect className="stage" x={ROW_LABEL_WIDTH} y={4} width={width} height={20} rx={4} />
+      <text className="stage-label" x={ROW_LABEL_WIDTH + width / 2} y={18} textAnchor="middle">
+        Stage
+      </text>
+    </g>
+  );
+}
 
 const SeatRow = memo(function SeatRow({
   section,
@@ -114,7 +109,7 @@ const SeatRow = memo(function SeatRow({
             role="checkbox"
             tabIndex={seat.id === activeSeatId ? 0 : -1}
             aria-checked={isSelected}
-            aria-disabled={seat.status !== 'available'}
+            aria-disabled={seat.status === 'available' ? undefined : true}
             aria-label={`${seatPlace(section, row.label, seat.number)}, ${money(seat.priceCents, currency)}, ${seat.status}`}
             data-seat-id={seat.id}
           />
