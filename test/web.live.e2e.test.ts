@@ -373,3 +373,36 @@ describe('browse', () => {
     expect(b.problems).toEqual([]);
   }, 60_000);
 });
+
+describe('on a phone in dark mode', () => {
+  it('fits browse and the seat map in 375 px without sideways scrolling, with no serious axe finding', async () => {
+    const event = await reservedEvent({ rows: 4, seatsPerRow: 12 });
+    const context = await browser.newContext({
+      viewport: { width: 375, height: 740 },
+      hasTouch: true,
+      colorScheme: 'dark',
+      timezoneId: 'UTC',
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    const problems = watchPageErrors(page);
+    const pageWidth = () => page.evaluate<number>('document.documentElement.scrollWidth');
+
+    await page.goto(`${base}/?from=${inDays(1).slice(0, 10)}`);
+    await page
+      .getByRole('link', { name: /Live Night/ })
+      .first()
+      .waitFor();
+    expect(await pageWidth()).toBeLessThanOrEqual(375);
+    expect(await seriousViolations(page), 'browse, phone, dark').toEqual([]);
+    await saveScreenshot(page, 'live-phone-dark-browse');
+
+    await openLive(page, event.id);
+    await seat(page, 'row B, seat 4', 'available').tap();
+    await page.getByText('1 seat · 25.00 EUR').waitFor();
+    expect(await pageWidth()).toBeLessThanOrEqual(375);
+    expect(await seriousViolations(page), 'event page, phone, dark').toEqual([]);
+    await saveScreenshot(page, 'live-phone-dark-event');
+    expect(problems).toEqual([]);
+  }, 60_000);
+});

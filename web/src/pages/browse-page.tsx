@@ -66,11 +66,11 @@ export function BrowsePage() {
           <span>City</span>
           <input name="city" defaultValue={city} placeholder="Any city" />
         </label>
-        <label>
+        <label className="search-date">
           <span>From</span>
           <input name="from" type="date" defaultValue={from} />
         </label>
-        <label>
+        <label className="search-date">
           <span>To</span>
           <input name="to" type="date" defaultValue={to} />
         </label>

@@ -122,6 +122,7 @@ export function SeatMap({
               section={section}
               box={geometry.sections[s]!}
               transform={transform}
+              zoom={k}
               currency={currency}
               selected={selected}
               activeSeatId={active}

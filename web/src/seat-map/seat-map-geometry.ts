@@ -6,13 +6,17 @@ export const SEAT_SIZE = 20;
 export const ROW_LABEL_WIDTH = 40;
 const SECTION_HEADER = 22;
 const SECTION_GAP = 36;
+/** Room above the first sections: the stage (at least MIN_STAGE_HEIGHT tall) and a gap. */
 const STAGE_HEIGHT = 40;
+const MIN_STAGE_HEIGHT = 20;
 /** A grid of sections about this much wider than tall fits a landscape screen and a phone turned. */
 const TARGET_ASPECT = 1.6;
 
 export interface SectionBox {
   x: number;
   y: number;
+  width: number;
+  height: number;
   /** Top of each row's seats, by row index. */
   rowY: number[];
 }
@@ -20,6 +24,8 @@ export interface SectionBox {
 export interface MapGeometry {
   width: number;
   height: number;
+  /** Grows with the venue, so the stage still reads as one in a big map's overview. */
+  stageHeight: number;
   sections: SectionBox[];
 }
 
@@ -30,7 +36,9 @@ export interface MapGeometry {
  * Depends only on the venue's shape, never on seat statuses.
  */
 export function mapGeometry(layout: SeatLayout): MapGeometry {
-  if (layout.sections.length === 0) return { width: 200, height: STAGE_HEIGHT, sections: [] };
+  if (layout.sections.length === 0) {
+    return { width: 200, height: STAGE_HEIGHT, stageHeight: MIN_STAGE_HEIGHT, sections: [] };
+  }
   const boxes = layout.sections.map((section) => {
     let widest = 1;
     for (const row of section.rows)
@@ -45,14 +53,21 @@ export function mapGeometry(layout: SeatLayout): MapGeometry {
     const candidate = placeInColumns(boxes, columns);
     if (aspectMiss(candidate) < aspectMiss(best)) best = candidate;
   }
+  const stageHeight = Math.max(MIN_STAGE_HEIGHT, Math.round(best.width / 40));
+  // The sections were placed under a stage of the smallest height: move them below this one.
+  const below = stageHeight - MIN_STAGE_HEIGHT;
   return {
     width: best.width,
-    height: best.height,
+    height: best.height + below,
+    stageHeight,
     sections: layout.sections.map((section, i) => {
-      const { x, y } = best.origins[i]!;
+      const { x } = best.origins[i]!;
+      const y = best.origins[i]!.y + below;
       return {
         x,
         y,
+        width: boxes[i]!.width,
+        height: boxes[i]!.height,
         rowY: section.rows.map((_, r) => y + SECTION_HEADER + r * PITCH),
       };
     }),

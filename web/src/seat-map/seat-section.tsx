@@ -11,6 +11,10 @@ import {
 } from './seat-map-geometry';
 
 type Section = SeatLayout['sections'][number];
+
+/** Seats drawn smaller than about half their size leave the row and section labels unreadable. */
+const OVERVIEW_ZOOM = 0.6;
+const BADGE_PX = 14;
 type Row = Section['rows'][number];
 
 /**
@@ -24,6 +28,7 @@ export const SeatSection = memo(function SeatSection({
   section,
   box,
   transform,
+  zoom,
   currency,
   selected,
   activeSeatId,
@@ -31,10 +36,15 @@ export const SeatSection = memo(function SeatSection({
   section: Section;
   box: SectionBox;
   transform: string;
+  /** The current scale: below OVERVIEW_ZOOM the section's name is shown large over its seats. */
+  zoom: number;
   currency: string;
   selected: ReadonlySet<string>;
   activeSeatId: string | null;
 }) {
+  const badge = `Section ${section.name}`;
+  // BADGE_PX on screen, smaller when that would not fit across the section (bold: ~0.65 em a letter).
+  const badgeSize = Math.min(BADGE_PX / zoom, (box.width * 0.9) / (badge.length * 0.65));
   return (
     <svg className="seat-map-layer" role="group" aria-label={`Section ${section.name}`}>
       <g transform={transform}>
@@ -53,6 +63,20 @@ export const SeatSection = memo(function SeatSection({
             activeSeatId={activeSeatId !== null && has(row, activeSeatId) ? activeSeatId : null}
           />
         ))}
+        {zoom < OVERVIEW_ZOOM && (
+          <text
+            className="section-badge"
+            x={box.x + box.width / 2}
+            y={box.y + box.height / 2}
+            fontSize={badgeSize}
+            strokeWidth={badgeSize / 3}
+            textAnchor="middle"
+            dominantBaseline="middle"
+            aria-hidden="true"
+          >
+            {badge}
+          </text>
+        )}
       </g>
     </svg>
   );
@@ -61,10 +85,18 @@ export const SeatSection = memo(function SeatSection({
 /** The stage above the sections, drawn with the same transform. */
 export function Stage({ geometry, transform }: { geometry: MapGeometry; transform: string }) {
   const width = geometry.width - ROW_LABEL_WIDTH - 8;
+  const height = geometry.stageHeight;
   return (
     <g transform={transform}>
-      <rect className="stage" x={ROW_LABEL_WIDTH} y={4} width={width} height={20} rx={4} />
-      <text className="stage-label" x={ROW_LABEL_WIDTH + width / 2} y={18} textAnchor="middle">
+      <rect className="stage" x={ROW_LABEL_WIDTH} y={4} width={width} height={height} rx={4} />
+      <text
+        className="stage-label"
+        x={ROW_LABEL_WIDTH + width / 2}
+        y={4 + height / 2}
+        fontSize={Math.max(12, height * 0.55)}
+        textAnchor="middle"
+        dominantBaseline="central"
+      >
         Stage
       </text>
     </g>
