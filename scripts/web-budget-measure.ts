@@ -35,6 +35,7 @@ export async function measureSeatMap(): Promise<void> {
     const figures: Figure[] = [];
 
     const loads: number[] = [];
+    const seatsArrived: number[] = [];
     let seatsJsonBytes = 0;
     for (let run = 0; run < LOAD_RUNS; run++) {
       const page = await freshPage(browser);
@@ -42,11 +43,16 @@ export async function measureSeatMap(): Promise<void> {
       loads.push(await page.evaluate<number>('window.__budget.seatsDrawn()'));
       await assertAllSeats(page);
       seatsJsonBytes = await page.evaluate<number>(`window.__budget.transferred('/seats')`);
+      seatsArrived.push(await page.evaluate<number>(`window.__budget.arrived('/seats')`));
       await page.context().close();
     }
     figures.push({
       what: `navigation → all ${SEAT_COUNT.toLocaleString('en')} seats drawn (cold)`,
       samples: loads,
+    });
+    figures.push({
+      what: '… of which waiting for the seat map (GET /events/:id/seats fully received)',
+      samples: seatsArrived,
     });
 
     const page = await freshPage(browser);

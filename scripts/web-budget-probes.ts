@@ -49,6 +49,9 @@ export const PROBES = `
     },
     transferred: (suffix) =>
       performance.getEntriesByType('resource').find((e) => e.name.endsWith(suffix))?.encodedBodySize ?? 0,
+    /** When the response ending in suffix had fully arrived, in ms since navigation start. */
+    arrived: (suffix) =>
+      performance.getEntriesByType('resource').find((e) => e.name.endsWith(suffix))?.responseEnd ?? 0,
   };
 })();
 `;

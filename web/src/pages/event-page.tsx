@@ -54,14 +54,15 @@ export function EventPage() {
   const live = useEventLive(id, onSeats);
 
   const refresh = useCallback(async () => {
-    const { data, error, response } = await api.GET('/api/v1/events/{id}', {
-      params: { path: { id } },
-    });
+    // Both at once: on a big venue the seat map is the slow one, and it need not wait.
+    const [{ data, error, response }, seats] = await Promise.all([
+      api.GET('/api/v1/events/{id}', { params: { path: { id } } }),
+      api.GET('/api/v1/events/{id}/seats', { params: { path: { id } } }),
+    ]);
     if (!data) return setError(problemMessage(error, response));
     setEvent(data);
-    if (data.seating === 'reserved') {
-      const seats = await api.GET('/api/v1/events/{id}/seats', { params: { path: { id } } });
-      if (seats.data) setLayout(applySeatStatuses(seats.data, liveStatuses.current));
+    if (data.seating === 'reserved' && seats.data) {
+      setLayout(applySeatStatuses(seats.data, liveStatuses.current));
     }
   }, [id]);
 
