@@ -1,17 +1,15 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
 import { api, type paths } from '../api/client';
 import { isProblem, problemMessage } from '../api/problems';
 import { Alert } from '../components/alert';
 import { usePageTitle } from '../components/use-page-title';
 import { money, newKey, when } from '../format';
-import { applySeatStatuses } from '../live/apply-seat-statuses';
-import { useEventLive, type SeatChange, type SeatStatus } from '../live/use-event-live';
 import { LiveBadge } from '../live/live-badge';
-import { takenSeatsMessage } from '../live/taken-seats-message';
+import { useLiveSeats } from '../live/use-live-seats';
 import { session, useSessionUser } from '../session/session';
 import { CheckoutPanel, type Hold } from './checkout-panel';
-import { SeatMap, type SeatLayout } from './seat-map';
+import { SeatMap } from './seat-map';
 
 type EventDetail =
   paths['/api/v1/events/{id}']['get']['responses'][200]['content']['application/json'];
@@ -19,39 +17,23 @@ type EventDetail =
 /** One event: its details, then seats on the map or a quantity, then hold and checkout. */
 export function EventPage() {
   const { id = '' } = useParams();
+  // Keyed by the event, so moving to another event starts from a clean page.
+  return <EventDetails key={id} id={id} />;
+}
+
+function EventDetails({ id }: { id: string }) {
   const navigate = useNavigate();
   const location = useLocation();
   const user = useSessionUser();
   const [event, setEvent] = useState<EventDetail | null>(null);
-  const [layout, setLayout] = useState<SeatLayout | null>(null);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
   const [quantity, setQuantity] = useState(1);
   const [hold, setHold] = useState<Hold | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   usePageTitle(event?.name ?? 'Event');
-  // Every seat status the live feed has told us, for a layout that loads after it spoke.
-  const liveStatuses = useRef(new Map<string, SeatStatus>());
-  // Seats of this buyer's own hold (and of a hold request under way): when the feed reports
-  // them held, that is not another buyer taking them.
-  const mine = useRef(new Set<string>());
-  const latest = useRef({ layout, selected });
-  latest.current = { layout, selected };
-
-  const onSeats = useCallback((changes: SeatChange[], snapshot: boolean) => {
-    if (snapshot) liveStatuses.current = new Map();
-    const batch = new Map(changes.map((c) => [c.seatId, c.status]));
-    for (const [seatId, status] of batch) liveStatuses.current.set(seatId, status);
-    setLayout((current) => current && applySeatStatuses(current, batch));
-    const taken = [...latest.current.selected].filter(
-      (seatId) => (batch.get(seatId) ?? 'available') !== 'available' && !mine.current.has(seatId),
-    );
-    if (taken.length === 0) return;
-    setSelected((current) => new Set([...current].filter((seatId) => !taken.includes(seatId))));
-    setInfo(takenSeatsMessage(latest.current.layout, taken));
-  }, []);
-  const live = useEventLive(id, onSeats);
+  const live = useLiveSeats(id, setInfo);
+  const { layout, selected, load: loadLayout, holding, clearSelection } = live;
 
   const refresh = useCallback(async () => {
     // Both at once: on a big venue the seat map is the slow one, and it need not wait.
@@ -61,21 +43,12 @@ export function EventPage() {
     ]);
     if (!data) return setError(problemMessage(error, response));
     setEvent(data);
-    if (data.seating === 'reserved' && seats.data) {
-      setLayout(applySeatStatuses(seats.data, liveStatuses.current));
-    }
-  }, [id]);
+    if (data.seating === 'reserved' && seats.data) loadLayout(seats.data);
+  }, [id, loadLayout]);
 
   useEffect(() => {
     void refresh();
   }, [refresh]);
-
-  const toggle = (seat: { id: string }) =>
-    setSelected((current) => {
-      const next = new Set(current);
-      if (!next.delete(seat.id)) next.add(seat.id);
-      return next;
-    });
 
   const holdTickets = async () => {
     if (!user) {
@@ -86,35 +59,35 @@ export function EventPage() {
     setError(null);
     setInfo(null);
     const body = event?.seating === 'reserved' ? { seatIds: [...selected] } : { quantity };
-    mine.current = new Set('seatIds' in body ? body.seatIds : []);
+    holding(body.seatIds ?? []);
     const { data, error, response } = await api.POST('/api/v1/events/{id}/holds', {
       params: { path: { id }, header: { 'idempotency-key': newKey() } },
       body,
     });
     setBusy(false);
     if (data) {
-      mine.current = new Set(data.seatIds);
+      holding(data.seatIds ?? []);
       setHold(data);
       return;
     }
-    mine.current = new Set();
+    holding([]);
     setError(problemMessage(error, response));
     if (response.status === 401 && !session.currentUser()) navigate('/login');
     if (isProblem(error) && error.code === 'SEAT_UNAVAILABLE') {
-      setSelected(new Set());
+      clearSelection();
       void refresh();
     }
   };
 
   const backToChoosing = useCallback(
     (message: string | null) => {
-      mine.current = new Set();
+      holding([]);
       setHold(null);
-      setSelected(new Set());
+      clearSelection();
       setInfo(message);
       void refresh();
     },
-    [refresh],
+    [refresh, holding, clearSelection],
   );
   const onExpired = useCallback(
     () => backToChoosing('Your hold expired and the tickets went back on sale.'),
@@ -164,7 +137,7 @@ export function EventPage() {
               layout={layout}
               currency={event.currency}
               selected={selected}
-              onToggle={toggle}
+              onToggle={live.toggle}
             />
           ) : (
             <p className="muted">Loading the seat map…</p>
