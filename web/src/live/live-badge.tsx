@@ -1,14 +1,14 @@
-import type { LiveConnection } from './use-event-live';
+import type { LiveState } from './event-live-socket';
 
-const WORDS: Record<LiveConnection, string> = {
+const WORDS: Record<LiveState, string> = {
   connecting: 'Connecting to live updates…',
   live: 'Live',
   reconnecting: 'Reconnecting…',
-  unavailable: 'Live updates unavailable',
+  closed: 'Live updates unavailable',
 };
 
 /** Whether what the buyer sees is kept up to date; announced politely when that changes. */
-export function LiveBadge({ connection }: { connection: LiveConnection }) {
+export function LiveBadge({ connection }: { connection: LiveState }) {
   return (
     <p className={`live-badge live-badge-${connection}`} role="status">
       {WORDS[connection]}
