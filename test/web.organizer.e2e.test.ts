@@ -197,6 +197,17 @@ describe('the organizer pages in Chromium', () => {
     await expect
       .poll(() => utilization(page).textContent(), { timeout: 5000 })
       .toMatch(/^2 of 92 sold \(2\.2%\), 0 held, 90 available/);
+    // Doors open: a scan (here through the API) moves the check-in count live too.
+    const checkIns = page.getByRole('term').filter({ hasText: 'Checked in' }).locator('xpath=..');
+    await expect.poll(() => checkIns.textContent()).toContain('0 / 2');
+    const scan = await t.inject({
+      method: 'POST',
+      url: `/api/v1/events/${eventId}/check-ins`,
+      headers: organizer.auth,
+      payload: { code: booking.tickets[0]!.code },
+    });
+    expect(scan.statusCode).toBe(200);
+    await expect.poll(() => checkIns.textContent(), { timeout: 5000 }).toContain('1 / 2');
     // The charts follow shortly after (the analytics are re-read after a change).
     await page.getByText('Tickets sold per hour').waitFor({ timeout: 15_000 });
     await page.getByText('50.00 EUR in total').waitFor();
@@ -223,7 +234,7 @@ describe('the organizer pages in Chromium', () => {
     expect(csv).toContain(buyer.email);
 
     // The overview lists the event with its sales, and the venue.
-    await page.getByRole('link', { name: 'Organizer' }).click();
+    await page.locator('#main').getByRole('link', { name: 'Organizer' }).click();
     const listed = page.getByRole('row', { name: new RegExp(eventName) });
     await listed.waitFor();
     expect(await listed.textContent()).toContain('published');

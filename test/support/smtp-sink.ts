@@ -117,4 +117,4 @@ export async function startSmtpSink(): Promise<SmtpSink> {
 }
 
 // (kept where older tests import them from)
-export { eventually, sleep } from './kit.js';
+export { eventually, sleep } from './timing.js';

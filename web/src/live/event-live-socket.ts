@@ -16,6 +16,7 @@ export type LiveMessage =
     } & Availability)
   | { type: 'seats'; changes: Array<{ seatId: string; status: SeatStatus }> }
   | ({ type: 'availability' } & Availability)
+  | { type: 'checkins'; checkedIn: number; total: number }
   | { type: 'error'; code: string };
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'closed';

@@ -5,9 +5,11 @@ import { isProblem, problemMessage } from '../api/problems';
 import { Alert } from '../components/alert';
 import { usePageTitle } from '../components/use-page-title';
 import { money, newKey, when } from '../format';
+import { LiveBadge } from '../live/live-badge';
+import { useLiveSeats } from '../live/use-live-seats';
 import { session, useSessionUser } from '../session/session';
 import { CheckoutPanel, type Hold } from './checkout-panel';
-import { SeatMap, type SeatLayout } from './seat-map';
+import { SeatMap } from './seat-map';
 
 type EventDetail =
   paths['/api/v1/events/{id}']['get']['responses'][200]['content']['application/json'];
@@ -15,41 +17,38 @@ type EventDetail =
 /** One event: its details, then seats on the map or a quantity, then hold and checkout. */
 export function EventPage() {
   const { id = '' } = useParams();
+  // Keyed by the event, so moving to another event starts from a clean page.
+  return <EventDetails key={id} id={id} />;
+}
+
+function EventDetails({ id }: { id: string }) {
   const navigate = useNavigate();
   const location = useLocation();
   const user = useSessionUser();
   const [event, setEvent] = useState<EventDetail | null>(null);
-  const [layout, setLayout] = useState<SeatLayout | null>(null);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
   const [quantity, setQuantity] = useState(1);
   const [hold, setHold] = useState<Hold | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   usePageTitle(event?.name ?? 'Event');
+  const live = useLiveSeats(id, setInfo);
+  const { layout, selected, load: loadLayout, holding, clearSelection } = live;
 
   const refresh = useCallback(async () => {
-    const { data, error, response } = await api.GET('/api/v1/events/{id}', {
-      params: { path: { id } },
-    });
+    // Both at once: on a big venue the seat map is the slow one, and it need not wait.
+    const [{ data, error, response }, seats] = await Promise.all([
+      api.GET('/api/v1/events/{id}', { params: { path: { id } } }),
+      api.GET('/api/v1/events/{id}/seats', { params: { path: { id } } }),
+    ]);
     if (!data) return setError(problemMessage(error, response));
     setEvent(data);
-    if (data.seating === 'reserved') {
-      const seats = await api.GET('/api/v1/events/{id}/seats', { params: { path: { id } } });
-      if (seats.data) setLayout(seats.data);
-    }
-  }, [id]);
+    if (data.seating === 'reserved' && seats.data) loadLayout(seats.data);
+  }, [id, loadLayout]);
 
   useEffect(() => {
     void refresh();
   }, [refresh]);
-
-  const toggle = (seat: { id: string }) =>
-    setSelected((current) => {
-      const next = new Set(current);
-      if (!next.delete(seat.id)) next.add(seat.id);
-      return next;
-    });
 
   const holdTickets = async () => {
     if (!user) {
@@ -60,31 +59,35 @@ export function EventPage() {
     setError(null);
     setInfo(null);
     const body = event?.seating === 'reserved' ? { seatIds: [...selected] } : { quantity };
+    holding(body.seatIds ?? []);
     const { data, error, response } = await api.POST('/api/v1/events/{id}/holds', {
       params: { path: { id }, header: { 'idempotency-key': newKey() } },
       body,
     });
     setBusy(false);
     if (data) {
+      holding(data.seatIds ?? []);
       setHold(data);
       return;
     }
+    holding([]);
     setError(problemMessage(error, response));
     if (response.status === 401 && !session.currentUser()) navigate('/login');
     if (isProblem(error) && error.code === 'SEAT_UNAVAILABLE') {
-      setSelected(new Set());
+      clearSelection();
       void refresh();
     }
   };
 
   const backToChoosing = useCallback(
     (message: string | null) => {
+      holding([]);
       setHold(null);
-      setSelected(new Set());
+      clearSelection();
       setInfo(message);
       void refresh();
     },
-    [refresh],
+    [refresh, holding, clearSelection],
   );
   const onExpired = useCallback(
     () => backToChoosing('Your hold expired and the tickets went back on sale.'),
@@ -99,7 +102,9 @@ export function EventPage() {
       .flatMap((s) => s.rows.flatMap((r) => r.seats))
       .filter((seat) => selected.has(seat.id))
       .reduce((sum, seat) => sum + seat.priceCents, 0) ?? 0;
-  const onSale = event.status === 'published' && event.available > 0;
+  // The live counts once the feed has spoken; until then the page's own read.
+  const { available } = live.availability ?? event;
+  const onSale = event.status === 'published' && available > 0;
 
   return (
     <article className="event">
@@ -112,7 +117,7 @@ export function EventPage() {
         <p className="event-description">{event.description}</p>
         <p className="card-meta">
           <span className="badge">
-            {event.available} of {event.capacity} available
+            {available} of {event.capacity} available
           </span>
           <span>Up to {event.maxTicketsPerUser} tickets per person</span>
         </p>
@@ -123,13 +128,16 @@ export function EventPage() {
         <CheckoutPanel hold={hold} onExpired={onExpired} onReleased={() => backToChoosing(null)} />
       ) : event.seating === 'reserved' ? (
         <section aria-labelledby="choose-seats">
-          <h2 id="choose-seats">Choose your seats</h2>
+          <div className="section-heading">
+            <h2 id="choose-seats">Choose your seats</h2>
+            <LiveBadge connection={live.connection} />
+          </div>
           {layout ? (
             <SeatMap
               layout={layout}
               currency={event.currency}
               selected={selected}
-              onToggle={toggle}
+              onToggle={live.toggle}
             />
           ) : (
             <p className="muted">Loading the seat map…</p>
@@ -152,10 +160,13 @@ export function EventPage() {
         </section>
       ) : (
         <section aria-labelledby="choose-quantity" className="card">
-          <h2 id="choose-quantity">Tickets</h2>
+          <div className="section-heading">
+            <h2 id="choose-quantity">Tickets</h2>
+            <LiveBadge connection={live.connection} />
+          </div>
           <p>
-            General admission · {money(event.priceCents, event.currency)} each · {event.available}{' '}
-            available
+            General admission · {money(event.priceCents, event.currency)} each ·{' '}
+            <span className="availability">{available} available</span>
           </p>
           <div className="selection-bar">
             <label className="quantity">
@@ -163,7 +174,7 @@ export function EventPage() {
               <input
                 type="number"
                 min={1}
-                max={Math.max(1, Math.min(event.maxTicketsPerUser, event.available))}
+                max={Math.max(1, Math.min(event.maxTicketsPerUser, available))}
                 value={quantity}
                 onChange={(e) => setQuantity(Math.max(1, Number(e.target.value) || 1))}
               />

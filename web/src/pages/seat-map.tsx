@@ -1,20 +1,25 @@
-import type { KeyboardEvent } from 'react';
-import type { paths } from '../api/client';
-import { money } from '../format';
+import {
+  useId,
+  useMemo,
+  useState,
+  type FocusEvent,
+  type KeyboardEvent,
+  type MouseEvent,
+} from 'react';
+import type { SeatLayout } from '../live/apply-seat-statuses';
+import { SeatSection, Stage } from '../seat-map/seat-section';
+import { mapGeometry } from '../seat-map/seat-map-geometry';
+import { findSeat, firstSeatId, seatFrom } from '../seat-map/seat-navigation';
+import { useMapView } from '../seat-map/use-map-view';
 
-export type SeatLayout =
-  paths['/api/v1/events/{id}/seats']['get']['responses'][200]['content']['application/json'];
+export type { SeatLayout };
 type Seat = SeatLayout['sections'][number]['rows'][number]['seats'][number];
 
-const PITCH = 26;
-const SIZE = 20;
-const LABEL = 40;
-const SECTION_GAP = 36;
-
 /**
- * The venue as an SVG: sections stacked under the stage, rows left to right. Every seat is a
- * checkbox a keyboard reaches with Tab and toggles with Space or Enter, named like
- * "Section A, row 1, seat 3, 25.00 EUR, available"; held and sold seats are disabled.
+ * The venue as an SVG the buyer can zoom (buttons, wheel, pinch) and drag. Every seat is a
+ * checkbox named like "Section A, row 1, seat 3, 25.00 EUR, available"; held and sold seats are
+ * disabled. The map is one Tab stop (a roving tabindex): arrow keys move between seats, Space
+ * or Enter toggles one, so a keyboard user is not made to Tab through 20,000 seats.
  */
 export function SeatMap({
   layout,
@@ -27,88 +32,103 @@ export function SeatMap({
   selected: ReadonlySet<string>;
   onToggle: (seat: Seat) => void;
 }) {
-  const widest = Math.max(
-    1,
-    ...layout.sections.flatMap((s) =>
-      s.rows.map((r) => Math.max(0, ...r.seats.map((x) => x.number))),
-    ),
-  );
-  let y = 40;
-  const sections = layout.sections.map((section) => {
-    const top = y;
-    y += 22 + section.rows.length * PITCH + SECTION_GAP;
-    return { section, top };
-  });
-  const width = LABEL + widest * PITCH + 8;
+  const helpId = useId();
+  const shape = shapeOf(layout);
+  // Keyed on the venue's shape, not on the layout object (new at every live change), so the
+  // seat positions and every unchanged row keep their identity.
+  const geometry = useMemo(() => mapGeometry(layout), [shape]);
+  const map = useMapView(geometry.width, geometry.height);
+  const [activeId, setActiveId] = useState<string | null>(null);
+  const active = activeId ?? firstSeatId(layout);
 
-  const keyDown = (seat: Seat) => (e: KeyboardEvent) => {
+  const onClick = (e: MouseEvent) => {
+    const at = seatUnder(e.target);
+    if (!at || map.wasDrag()) return;
+    setActiveId(at.seat.id);
+    if (at.seat.status === 'available') onToggle(at.seat);
+  };
+  const onKeyDown = (e: KeyboardEvent) => {
+    const at = seatUnder(e.target);
+    if (!at) return;
     if (e.key === ' ' || e.key === 'Enter') {
       e.preventDefault();
-      if (seat.status === 'available') onToggle(seat);
+      if (at.seat.status === 'available') onToggle(at.seat);
+      return;
     }
+    const next = seatFrom(layout, at, e.key, e.ctrlKey || e.metaKey);
+    if (!next) return;
+    e.preventDefault();
+    setActiveId(next);
+    // The map pans to the seat (onFocus below); the page itself stays where it is.
+    map.frameRef.current
+      ?.querySelector<SVGElement>(`[data-seat-id="${next}"]`)
+      ?.focus({ preventScroll: true });
+  };
+  const onFocus = (e: FocusEvent) => {
+    const at = seatUnder(e.target);
+    if (!at) return;
+    setActiveId(at.seat.id);
+    map.showBox((e.target as SVGGraphicsElement).getBBox());
+  };
+  const seatUnder = (target: EventTarget): ReturnType<typeof findSeat> => {
+    const id = (target as Element).closest?.('[data-seat-id]')?.getAttribute('data-seat-id');
+    return id ? findSeat(layout, id) : null;
   };
 
+  const { x, y, k } = map.view;
+  const transform = `translate(${round(x)} ${round(y)}) scale(${round(k, 4)})`;
   return (
-    <div className="seat-map-frame">
-      <svg
-        className="seat-map"
-        viewBox={`0 0 ${width} ${y}`}
-        width={width}
-        height={y}
+    <div className="seat-map">
+      <div className="seat-map-toolbar">
+        <p id={helpId} className="muted small">
+          Tab into the map, then move between seats with the arrow keys and choose with Space. Drag
+          to move the map; zoom with the buttons, the mouse wheel or a pinch.
+        </p>
+        <div className="zoom-controls" role="group" aria-label="Zoom">
+          <ZoomButton label="Zoom in" enabled={map.canZoomIn} onPress={map.zoomIn}>
+            +
+          </ZoomButton>
+          <ZoomButton label="Zoom out" enabled={map.canZoomOut} onPress={map.zoomOut}>
+            −
+          </ZoomButton>
+          <ZoomButton label="Reset zoom" enabled={map.canZoomOut} onPress={map.reset}>
+            Reset
+          </ZoomButton>
+        </div>
+      </div>
+      <div
+        className="seat-map-frame"
+        ref={map.frameRef}
         role="group"
         aria-label="Seat map"
+        aria-describedby={helpId}
+        onClick={onClick}
+        onKeyDown={onKeyDown}
+        onFocus={onFocus}
       >
-        <rect className="stage" x={LABEL} y={4} width={width - LABEL - 8} height={20} rx={4} />
-        <text
-          className="stage-label"
-          x={LABEL + (width - LABEL - 8) / 2}
-          y={18}
-          textAnchor="middle"
+        {/* Gives the frame its height and draws the stage; the sections lie over it. */}
+        <svg
+          className="seat-map-backdrop"
+          width="100%"
+          height={map.frame.height}
+          aria-hidden="true"
         >
-          Stage
-        </text>
-        {sections.map(({ section, top }) => (
-          <g key={section.name} role="group" aria-label={`Section ${section.name}`}>
-            <text className="section-label" x={0} y={top + 14}>
-              Section {section.name}
-            </text>
-            {section.rows.map((row, r) => {
-              const rowY = top + 22 + r * PITCH;
-              return (
-                <g key={row.label}>
-                  <text className="row-label" x={0} y={rowY + 15} aria-hidden="true">
-                    {row.label}
-                  </text>
-                  {row.seats.map((seat) => {
-                    const isSelected = selected.has(seat.id);
-                    const status = isSelected ? 'selected' : seat.status;
-                    const price = money(seat.priceCents, currency);
-                    return (
-                      <rect
-                        key={seat.id}
-                        className={`seat seat-${status}`}
-                        x={LABEL + (seat.number - 1) * PITCH}
-                        y={rowY}
-                        width={SIZE}
-                        height={SIZE}
-                        rx={5}
-                        role="checkbox"
-                        tabIndex={seat.status === 'available' ? 0 : -1}
-                        aria-checked={isSelected}
-                        aria-disabled={seat.status !== 'available'}
-                        aria-label={`Section ${section.name}, row ${row.label}, seat ${seat.number}, ${price}, ${seat.status}`}
-                        data-seat-id={seat.id}
-                        onClick={() => seat.status === 'available' && onToggle(seat)}
-                        onKeyDown={keyDown(seat)}
-                      />
-                    );
-                  })}
-                </g>
-              );
-            })}
-          </g>
-        ))}
-      </svg>
+          <Stage geometry={geometry} transform={transform} />
+        </svg>
+        {map.ready &&
+          layout.sections.map((section, s) => (
+            <SeatSection
+              key={section.name}
+              section={section}
+              box={geometry.sections[s]!}
+              transform={transform}
+              zoom={k}
+              currency={currency}
+              selected={selected}
+              activeSeatId={active}
+            />
+          ))}
+      </div>
       <ul className="legend" aria-label="Legend">
         <li>
           <span className="swatch seat-available" /> Available
@@ -125,4 +145,47 @@ export function SeatMap({
       </ul>
     </div>
   );
+}
+
+/**
+ * aria-disabled rather than disabled at the zoom limits: a disabled button drops the keyboard
+ * focus of whoever just pressed it.
+ */
+function ZoomButton({
+  label,
+  enabled,
+  onPress,
+  children,
+}: {
+  label: string;
+  enabled: boolean;
+  onPress: () => void;
+  children: string;
+}) {
+  return (
+    <button
+      type="button"
+      className="button button-secondary button-small zoom-button"
+      aria-label={label}
+      title={label}
+      aria-disabled={!enabled}
+      onClick={() => enabled && onPress()}
+    >
+      {children}
+    </button>
+  );
+}
+
+/** Names, row labels and seat counts: what the drawing depends on, statuses aside. */
+function shapeOf(layout: SeatLayout): string {
+  return layout.sections
+    .map(
+      (s) =>
+        `${s.name}:${s.rows.map((r) => `${r.label}/${r.seats.length}/${r.seats.at(-1)?.number ?? 0}`).join(',')}`,
+    )
+    .join(';');
+}
+
+function round(value: number, digits = 2): number {
+  return Number(value.toFixed(digits));
 }

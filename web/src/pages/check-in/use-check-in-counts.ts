@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api } from '../../api/client';
 import { problemMessage } from '../../api/problems';
+import { openEventLive } from '../../live/event-live-socket';
 
 export interface CheckInCounts {
   checkedIn: number;
@@ -32,19 +33,15 @@ export function useCheckInCounts(eventId: string): {
         total: data.tickets.filter((t) => t.status !== 'cancelled').length,
       });
     })();
-    const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-    const socket = new WebSocket(
-      `${scheme}://${window.location.host}/api/v1/events/${eventId}/live`,
-    );
-    socket.addEventListener('message', (event: MessageEvent<string>) => {
-      const message = JSON.parse(event.data) as { type: string } & Partial<CheckInCounts>;
+    // The shared live socket: it reconnects with back-off if the door's network drops.
+    const close = openEventLive(eventId, (message) => {
       if (message.type === 'checkins' && live) {
-        setCounts({ checkedIn: message.checkedIn ?? 0, total: message.total ?? 0 });
+        setCounts({ checkedIn: message.checkedIn, total: message.total });
       }
     });
     return () => {
       live = false;
-      socket.close();
+      close();
     };
   }, [eventId]);
 

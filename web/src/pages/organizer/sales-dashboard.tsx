@@ -1,10 +1,12 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { problemMessage } from '../../api/problems';
 import { Alert } from '../../components/alert';
 import { money } from '../../format';
 import type { LiveState } from '../../live/event-live-socket';
 import type { useEventAvailability } from '../../live/use-event-availability';
+import { useCheckInCounts } from '../check-in/use-check-in-counts';
 import { downloadAttendeesCsv } from './csv-download';
 import type { EventView } from './event-draft';
 import type { EventAnalytics } from './sales-series';
@@ -42,6 +44,9 @@ export function SalesDashboard({
   const [error, setError] = useState<string | null>(null);
   const [csvError, setCsvError] = useState<string | null>(null);
   const [downloading, setDownloading] = useState(false);
+  // Doors open: the count moves with every scan, at any door, over the live channel; it is
+  // shown against the tickets sold, which move live too.
+  const checkIns = useCheckInCounts(event.id);
 
   const load = useCallback(async () => {
     const { data, error, response } = await api.GET('/api/v1/events/{id}/analytics', {
@@ -84,6 +89,14 @@ export function SalesDashboard({
         <div className="stat card">
           <dt>Available</dt>
           <dd>{live.available.toLocaleString()}</dd>
+        </div>
+        <div className="stat card">
+          <dt>Checked in</dt>
+          <dd>
+            {checkIns.counts
+              ? `${checkIns.counts.checkedIn.toLocaleString()} / ${live.sold.toLocaleString()}`
+              : '…'}{' '}
+          </dd>
         </div>
         <div className="stat card">
           <dt>Revenue</dt>
@@ -141,6 +154,9 @@ export function SalesDashboard({
         >
           {downloading ? 'Preparing…' : 'Download attendees (CSV)'}
         </button>
+        <Link to={`/organizer/events/${event.id}/check-in`} className="button button-secondary">
+          Check tickets in at the door
+        </Link>
         <button type="button" className="link-button" onClick={() => void load()}>
           Refresh charts
         </button>
